@@ -1,0 +1,1 @@
+//! The command-line tools behind `runnel <command>`, one file per command group.

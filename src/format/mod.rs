@@ -1,0 +1,1 @@
+//! Record formats (JSON, DELIMITED, KAFKA, NONE) decoded to and encoded from Arrow.

@@ -1,0 +1,1 @@
+//! ksqlDB's function library, registered with DataFusion.

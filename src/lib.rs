@@ -1,0 +1,18 @@
+//! Runnel: a streaming SQL engine in the ksqlDB dialect over its own embedded log.
+//!
+//! # Layout
+//!
+//! - [`log`]: the partitioned, durable log (topics, partitions, segments in Kafka's
+//!   RecordBatch v2 format, indexes, readers, consumer groups, retention, compaction).
+//! - [`sql`]: the dialect: types, AST, parser, printer and positioned errors.
+//! - [`format`]: record serialization (JSON, DELIMITED, KAFKA, NONE) to and from Arrow.
+//! - [`functions`]: ksqlDB's function library as DataFusion UDFs.
+//! - [`qtt`]: ksqlDB's QTT/RQTT test files and the runner behind `runnel test`.
+//! - [`cli`]: the command-line tools behind `runnel <command>`.
+
+pub mod cli;
+pub mod format;
+pub mod functions;
+pub mod log;
+pub mod qtt;
+pub mod sql;

@@ -1,0 +1,1 @@
+//! The log: topics of partitions of segments, on disk in Kafka's RecordBatch v2 format.

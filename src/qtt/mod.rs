@@ -1,0 +1,3 @@
+//! The runner of ksqlDB QTT/RQTT test files behind `runnel test`.
+
+pub mod model;
