@@ -5,11 +5,13 @@
 //! - [`log`]: the partitioned, durable log (topics, partitions, segments in Kafka's
 //!   RecordBatch v2 format, indexes, readers, consumer groups, retention, compaction).
 //! - [`sql`]: the dialect: types, AST, parser, printer and positioned errors.
+//! - [`catalog`]: streams, tables, types and queries, and their logical schemas.
 //! - [`format`]: record serialization (JSON, DELIMITED, KAFKA, NONE) to and from Arrow.
 //! - [`functions`]: ksqlDB's function library as DataFusion UDFs.
 //! - [`qtt`]: ksqlDB's QTT/RQTT test files and the runner behind `runnel test`.
 //! - [`cli`]: the command-line tools behind `runnel <command>`.
 
+pub mod catalog;
 pub mod cli;
 pub mod format;
 pub mod functions;
