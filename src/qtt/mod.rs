@@ -1,3 +1,4 @@
 //! The runner of ksqlDB QTT/RQTT test files behind `runnel test`.
 
+pub mod compare;
 pub mod model;
