@@ -6,6 +6,7 @@
 //!   RecordBatch v2 format, indexes, readers, consumer groups, retention, compaction).
 //! - [`sql`]: the dialect: types, AST, parser, printer and positioned errors.
 //! - [`catalog`]: streams, tables, types and queries, and their logical schemas.
+//! - [`exec`]: operators over change batches (rows with Insert/Update/Delete kinds).
 //! - [`format`]: record serialization (JSON, DELIMITED, KAFKA, NONE) to and from Arrow.
 //! - [`functions`]: ksqlDB's function library as DataFusion UDFs.
 //! - [`qtt`]: ksqlDB's QTT/RQTT test files and the runner behind `runnel test`.
@@ -13,6 +14,7 @@
 
 pub mod catalog;
 pub mod cli;
+pub mod exec;
 pub mod format;
 pub mod functions;
 pub mod log;
