@@ -138,9 +138,11 @@ impl SqlType {
 }
 
 /// Writes an identifier as ksqlDB prints it: bare when it is upper-case word
-/// characters, otherwise quoted with backticks (a backtick inside is doubled).
+/// characters and not a reserved word, otherwise quoted with backticks (a backtick
+/// inside is doubled).
 pub fn write_ident(f: &mut impl fmt::Write, name: &str) -> fmt::Result {
     let bare = !name.is_empty()
+        && !super::keywords::is_reserved(name)
         && name
             .chars()
             .next()
