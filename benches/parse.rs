@@ -3,20 +3,30 @@
 //!
 //! Run: `cargo bench --bench parse`
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use runnel::sql::parse_statements;
 use serde_json::Value;
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/ksql-qtt");
+/// The corpus next to the repository (`../shared`); from a worktree under `wt/`, one
+/// level further up.
+fn corpus_dir() -> PathBuf {
+    let near = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/ksql-qtt"));
+    if near.is_dir() {
+        return near.to_path_buf();
+    }
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/ksql-qtt"
+    ))
+    .to_path_buf()
+}
 
 fn corpus_statements() -> Vec<String> {
     let mut statements = Vec::new();
-    for dir in [
-        Path::new(CORPUS).to_path_buf(),
-        Path::new(CORPUS).join("rest"),
-    ] {
+    let corpus = corpus_dir();
+    for dir in [corpus.clone(), corpus.join("rest")] {
         let Ok(entries) = std::fs::read_dir(&dir) else {
             continue;
         };

@@ -6,15 +6,25 @@ use std::path::{Path, PathBuf};
 use runnel::sql::parse_statements;
 use serde_json::Value;
 
-const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/ksql-qtt");
+/// The corpus next to the repository (`../shared`); from a worktree under `wt/`, one
+/// level further up.
+fn corpus_dir() -> PathBuf {
+    let near = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/ksql-qtt"));
+    if near.is_dir() {
+        return near.to_path_buf();
+    }
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/ksql-qtt"
+    ))
+    .to_path_buf()
+}
 
 /// Every statement text of every case without an expected error, `{FORMAT}` expanded.
 fn corpus_statements() -> Vec<(String, String)> {
     let mut files: Vec<PathBuf> = Vec::new();
-    for dir in [
-        Path::new(CORPUS).to_path_buf(),
-        Path::new(CORPUS).join("rest"),
-    ] {
+    let corpus = corpus_dir();
+    for dir in [corpus.clone(), corpus.join("rest")] {
         let entries = std::fs::read_dir(&dir).expect("the corpus folder is readable");
         for entry in entries {
             let path = entry.expect("directory entry").path();

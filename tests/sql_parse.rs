@@ -218,7 +218,9 @@ fn errors_point_at_the_token_and_list_what_was_expected() {
     let err = parse_statements("SELECT *\nFROM s WHERE").expect_err("incomplete");
     let text = err.to_string();
     assert!(
-        text.starts_with("line 2, column 13: expected an expression, found end of input"),
+        text.starts_with(
+            "line 2, column 13: expected one of NOT, an expression, found end of input"
+        ),
         "{text}"
     );
     let err = parse_statements("SHOW STREEMS;").expect_err("typo");

@@ -326,7 +326,8 @@ fn expression(rng: &mut Rng, depth: usize) -> Expr {
 }
 
 fn random_expression_statement(rng: &mut Rng) -> String {
-    let expr = expression(rng, 1 + rng.below(5));
+    let depth = 1 + rng.below(5);
+    let expr = expression(rng, depth);
     format!(
         "SELECT {expr} AS OUT FROM S WHERE {} EMIT CHANGES;",
         expression(rng, 2)
@@ -337,7 +338,8 @@ fn random_expression_statement(rng: &mut Rng) -> String {
 fn random_expression_trees_print_and_parse_back() {
     let mut rng = Rng(0x0DD_BA11);
     for _ in 0..5_000 {
-        let expr = expression(&mut rng, 1 + rng.below(5));
+        let depth = 1 + rng.below(5);
+        let expr = expression(&mut rng, depth);
         let text = format!("SELECT {expr} FROM S;");
         let statements =
             parse_statements(&text).unwrap_or_else(|e| panic!("{text}\n{e}\n{expr:?}"));

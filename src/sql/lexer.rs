@@ -6,7 +6,8 @@ use sqlparser::tokenizer::{Location, Token, Tokenizer};
 use super::error::{ParseError, Position, Result};
 
 /// ksqlDB's lexical rules for sqlparser's tokenizer: backtick- and double-quoted
-/// identifiers, identifiers of letters, digits, `_` and `@`, and no backslash escapes
+/// identifiers, identifiers of letters, digits, `_` and `@` (also starting with a
+/// digit, as long as a letter follows), and no backslash escapes
 /// in strings (`'\'` is one backslash).
 #[derive(Debug, Default)]
 pub struct KsqlDialect;
@@ -22,6 +23,11 @@ impl Dialect for KsqlDialect {
 
     fn is_identifier_part(&self, ch: char) -> bool {
         ch.is_alphanumeric() || ch == '_' || ch == '@'
+    }
+
+    /// ksqlDB's `DIGIT_IDENTIFIER`: `1R` is a name, not the number 1 then `R`.
+    fn supports_numeric_prefix(&self) -> bool {
+        true
     }
 }
 

@@ -107,16 +107,20 @@ fn sql_type(input: &str, depth: usize) -> TypeResult<'_, SqlType> {
         Err(_) => return failure(input, "expected a type"),
     };
     let upper = name.to_ascii_uppercase();
+    let simple = |ty: SqlType| -> TypeResult<'_, SqlType> {
+        let (rest, _) = type_parameters(rest)?;
+        Ok((rest, ty))
+    };
     Ok(match upper.as_str() {
-        "BOOLEAN" => (rest, SqlType::Boolean),
-        "INT" | "INTEGER" => (rest, SqlType::Int),
-        "BIGINT" => (rest, SqlType::BigInt),
-        "DOUBLE" => (rest, SqlType::Double),
-        "STRING" | "VARCHAR" => (rest, SqlType::String),
-        "BYTES" => (rest, SqlType::Bytes),
-        "DATE" => (rest, SqlType::Date),
-        "TIME" => (rest, SqlType::Time),
-        "TIMESTAMP" => (rest, SqlType::Timestamp),
+        "BOOLEAN" => simple(SqlType::Boolean)?,
+        "INT" | "INTEGER" => simple(SqlType::Int)?,
+        "BIGINT" => simple(SqlType::BigInt)?,
+        "DOUBLE" => simple(SqlType::Double)?,
+        "STRING" | "VARCHAR" => simple(SqlType::String)?,
+        "BYTES" => simple(SqlType::Bytes)?,
+        "DATE" => simple(SqlType::Date)?,
+        "TIME" => simple(SqlType::Time)?,
+        "TIMESTAMP" => simple(SqlType::Timestamp)?,
         "DECIMAL" => decimal_type(rest)?,
         "ARRAY" => array_type(rest, depth)?,
         "MAP" => map_type(rest, depth)?,
@@ -126,6 +130,33 @@ fn sql_type(input: &str, depth: usize) -> TypeResult<'_, SqlType> {
         }
         _ => (rest, SqlType::Custom(upper)),
     })
+}
+
+/// ksqlDB's grammar lets a simple type carry parameters, `VARCHAR(STRING)`; they
+/// change nothing. Anything else in the parentheses is an error, so `INT (KEY)` fails
+/// as it does in ksqlDB.
+/// Grammar: type_parameters
+fn type_parameters(input: &str) -> TypeResult<'_, ()> {
+    let Ok((mut rest, _)) = symbol('(', input) else {
+        return Ok((input, ()));
+    };
+    loop {
+        let (after, _) = multispace0(rest)?;
+        let parameter: TypeResult<'_, &str> = digit1(after);
+        rest = match parameter {
+            Ok((after_digits, _)) => after_digits,
+            Err(_) => match word(after) {
+                Ok((after_word, w)) if w.eq_ignore_ascii_case("STRING") => after_word,
+                _ => return failure(after, "expected STRING or a number"),
+            },
+        };
+        if let Ok((after_comma, _)) = symbol(',', rest) {
+            rest = after_comma;
+            continue;
+        }
+        let (rest, _) = symbol(')', rest)?;
+        return Ok((rest, ()));
+    }
 }
 
 /// Grammar: decimal_type

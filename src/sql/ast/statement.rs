@@ -101,7 +101,8 @@ pub enum SourceKind {
     Table,
 }
 
-/// One `WITH (name = value)` entry; the name is upper-cased.
+/// One `WITH (name = value)` entry. The name is upper-cased, except in a connector's
+/// configuration where a quoted name is case-sensitive and kept verbatim.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Property {
     pub name: String,

@@ -215,7 +215,7 @@ impl Parser<'_> {
         let if_not_exists = self.eat_keywords(&["IF", "NOT", "EXISTS"]);
         let name = self.ident()?;
         self.expect_keyword("WITH")?;
-        let properties = self.with_properties()?;
+        let properties = self.with_properties(false)?;
         Ok(StatementKind::CreateConnector(CreateConnector {
             kind,
             if_not_exists,

@@ -33,6 +33,15 @@ impl<'a> Parser<'a> {
         })
     }
 
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// Backtracks to a position returned by [`Parser::pos`].
+    pub fn reset(&mut self, pos: usize) {
+        self.pos = pos;
+    }
+
     pub fn tok(&self) -> &Tok {
         self.tok_at(0)
     }

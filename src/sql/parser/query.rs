@@ -101,11 +101,33 @@ impl Parser<'_> {
     /// Value expressions (no AND, OR or comparisons unless parenthesized), as ksqlDB
     /// requires: `GROUP BY A AND B` is a syntax error there.
     /// Grammar: grouping_list
+    /// The whole list may also stand in one pair of parentheses, `GROUP BY (A, B)`.
     fn grouping_list(&mut self) -> Result<Vec<Expr>> {
+        if self.peek() == &Token::LParen {
+            let start = self.pos();
+            if let Ok(list) = self.parenthesized_grouping() {
+                if list.len() > 1 {
+                    return Ok(list);
+                }
+            }
+            // One parenthesized expression, which may go on (`(A + B) * 2`) or hold
+            // a predicate (`(A IS NULL)`): read it as a value expression instead.
+            self.reset(start);
+        }
         let mut list = vec![self.value_expr()?];
         while self.eat(&Token::Comma, "','") {
             list.push(self.value_expr()?);
         }
+        Ok(list)
+    }
+
+    fn parenthesized_grouping(&mut self) -> Result<Vec<Expr>> {
+        self.expect(&Token::LParen, "'('")?;
+        let mut list = vec![self.value_expr()?];
+        while self.eat(&Token::Comma, "','") {
+            list.push(self.value_expr()?);
+        }
+        self.expect(&Token::RParen, "')'")?;
         Ok(list)
     }
 

@@ -179,18 +179,23 @@ impl Parser<'_> {
     /// `WITH (...)` if present, else no properties.
     pub fn optional_properties(&mut self) -> Result<Vec<Property>> {
         if self.eat_keyword("WITH") {
-            self.with_properties()
+            self.with_properties(true)
         } else {
             Ok(Vec::new())
         }
     }
 
+    /// `upper_case_names` is false for connector configurations, whose keys
+    /// (`'connector.class'`) are case-sensitive; then quoted names stay verbatim.
     /// Grammar: with_properties
-    pub fn with_properties(&mut self) -> Result<Vec<Property>> {
+    pub fn with_properties(&mut self, upper_case_names: bool) -> Result<Vec<Property>> {
         self.expect(&Token::LParen, "'('")?;
         let mut properties = Vec::new();
         loop {
             let name = match self.peek() {
+                Token::Word(w) if w.quote_style.is_none() => w.value.to_uppercase(),
+                Token::Word(w) if !upper_case_names => w.value.clone(),
+                Token::SingleQuotedString(s) if !upper_case_names => s.clone(),
                 Token::Word(w) => w.value.to_uppercase(),
                 Token::SingleQuotedString(s) => s.to_uppercase(),
                 _ => {
