@@ -21,7 +21,10 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Print SQL normalized (one statement per paragraph), or check that it parses.
+    Fmt(runnel::cli::fmt::FmtArgs),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -30,7 +33,9 @@ fn main() -> ExitCode {
             eprintln!("runnel: the REPL is not built yet; see `runnel --help`");
             Ok(ExitCode::FAILURE)
         }
-        Some(command) => match command {},
+        Some(command) => match command {
+            Command::Fmt(args) => runnel::cli::fmt::run(&args).map_err(anyhow::Error::from),
+        },
     };
     match result {
         Ok(code) => code,

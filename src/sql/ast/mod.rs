@@ -18,9 +18,9 @@ pub use query::{
 };
 pub use statement::{
     AlterSource, AssertTopic, ColumnConstraint, ConnectorKind, CreateAsSelect, CreateConnector,
-    CreateSource, CreateType, DescribeTarget, DropSource, ExplainTarget, InsertInto,
-    InsertValues, TopicName, Property, QueryTarget, ShowTarget, SourceKind, SourceSpan,
-    Statement, StatementKind, TableElement,
+    CreateSource, CreateType, DescribeTarget, DropSource, ExplainTarget, InsertInto, InsertValues,
+    Property, QueryTarget, ShowTarget, SourceKind, SourceSpan, Statement, StatementKind,
+    TableElement, TopicName,
 };
 
 use std::fmt;

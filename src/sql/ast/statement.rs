@@ -51,7 +51,10 @@ pub enum StatementKind {
     DropSource(DropSource),
     CreateType(CreateType),
     /// `DROP TYPE [IF EXISTS] name`.
-    DropType { if_exists: bool, name: Ident },
+    DropType {
+        if_exists: bool,
+        name: Ident,
+    },
     AlterSource(AlterSource),
     /// `PRINT topic [FROM BEGINNING] [INTERVAL n] [LIMIT n]`.
     Print {
@@ -61,18 +64,33 @@ pub enum StatementKind {
         limit: Option<u64>,
     },
     /// `SET 'name' = 'value'`.
-    SetProperty { name: String, value: String },
+    SetProperty {
+        name: String,
+        value: String,
+    },
     /// `UNSET 'name'`.
-    UnsetProperty { name: String },
+    UnsetProperty {
+        name: String,
+    },
     /// `DEFINE name = 'value'`.
-    Define { name: Ident, value: String },
+    Define {
+        name: Ident,
+        value: String,
+    },
     /// `UNDEFINE name`.
-    Undefine { name: Ident },
+    Undefine {
+        name: Ident,
+    },
     /// `RUN SCRIPT 'path'`.
-    RunScript { path: String },
+    RunScript {
+        path: String,
+    },
     CreateConnector(CreateConnector),
     /// `DROP CONNECTOR [IF EXISTS] name`.
-    DropConnector { if_exists: bool, name: Ident },
+    DropConnector {
+        if_exists: bool,
+        name: Ident,
+    },
     AssertTopic(AssertTopic),
 }
 
@@ -83,7 +101,8 @@ pub enum SourceKind {
     Table,
 }
 
-/// One `WITH (name = value)` entry; the name is upper-cased.
+/// One `WITH (name = value)` entry. The name is upper-cased, except in a connector's
+/// configuration where a quoted name is case-sensitive and kept verbatim.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Property {
     pub name: String,
@@ -151,29 +170,51 @@ pub struct InsertValues {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ShowTarget {
-    Streams { extended: bool },
-    Tables { extended: bool },
-    Queries { extended: bool },
+    Streams {
+        extended: bool,
+    },
+    Tables {
+        extended: bool,
+    },
+    Queries {
+        extended: bool,
+    },
     /// `SHOW [ALL] TOPICS [EXTENDED]`.
-    Topics { all: bool, extended: bool },
+    Topics {
+        all: bool,
+        extended: bool,
+    },
     Functions,
     Types,
     Properties,
     Variables,
     /// `SHOW [SOURCE|SINK] CONNECTORS`; `None` lists both.
-    Connectors { kind: Option<ConnectorKind> },
+    Connectors {
+        kind: Option<ConnectorKind>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum DescribeTarget {
     /// `DESCRIBE [EXTENDED] name`.
-    Source { name: Ident, extended: bool },
-    Streams { extended: bool },
-    Tables { extended: bool },
+    Source {
+        name: Ident,
+        extended: bool,
+    },
+    Streams {
+        extended: bool,
+    },
+    Tables {
+        extended: bool,
+    },
     /// `DESCRIBE FUNCTION name`.
-    Function { name: Ident },
+    Function {
+        name: Ident,
+    },
     /// `DESCRIBE CONNECTOR name`.
-    Connector { name: Ident },
+    Connector {
+        name: Ident,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,0 +1,112 @@
+//! Parse errors that point at the offending line and column.
+
+use std::fmt;
+
+/// The sql layer's result type.
+pub type Result<T> = std::result::Result<T, ParseError>;
+
+/// Why a text is not valid SQL, and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// The text does not follow the grammar (or a literal is out of range).
+    #[error("{}", render(.message, .position))]
+    Syntax { message: String, position: Position },
+    /// Expressions or types nest deeper than the parser allows.
+    #[error("{}", render_too_deep(.limit, .position))]
+    TooDeep { limit: usize, position: Position },
+}
+
+/// A location in the text with the line it is on, for showing a caret under it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Position {
+    /// 1-based line number.
+    pub line: u64,
+    /// 1-based column, in characters.
+    pub column: u64,
+    /// The whole line the position is on, without its line break.
+    pub line_text: String,
+}
+
+impl Position {
+    /// The position of 1-based `line` and `column` in `text`.
+    pub fn locate(text: &str, line: u64, column: u64) -> Position {
+        let line_text = usize::try_from(line.saturating_sub(1))
+            .ok()
+            .and_then(|index| text.lines().nth(index))
+            .unwrap_or("")
+            .to_string();
+        Position {
+            line,
+            column,
+            line_text,
+        }
+    }
+}
+
+impl ParseError {
+    pub fn syntax(message: impl Into<String>, position: Position) -> ParseError {
+        ParseError::Syntax {
+            message: message.into(),
+            position,
+        }
+    }
+
+    pub fn position(&self) -> &Position {
+        match self {
+            ParseError::Syntax { position, .. } | ParseError::TooDeep { position, .. } => position,
+        }
+    }
+
+    /// The message without the location and caret lines.
+    pub fn message(&self) -> String {
+        match self {
+            ParseError::Syntax { message, .. } => message.clone(),
+            ParseError::TooDeep { limit, .. } => {
+                format!("expression nests deeper than {limit} levels")
+            }
+        }
+    }
+}
+
+fn render_too_deep(limit: &usize, position: &Position) -> String {
+    render(
+        &format!("expression nests deeper than {limit} levels"),
+        position,
+    )
+}
+
+/// `line L, column C: message`, then the line and a caret under the column.
+fn render(message: &str, position: &Position) -> String {
+    let mut out = String::new();
+    let _ = write_rendered(&mut out, message, position);
+    out
+}
+
+fn write_rendered(out: &mut impl fmt::Write, message: &str, position: &Position) -> fmt::Result {
+    writeln!(
+        out,
+        "line {}, column {}: {message}",
+        position.line, position.column
+    )?;
+    let text = position.line_text.replace('\t', " ");
+    writeln!(out, "  {text}")?;
+    let pad = usize::try_from(position.column.saturating_sub(1)).unwrap_or(0);
+    write!(out, "  {}^", " ".repeat(pad.min(text.chars().count())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_line_and_caret_under_column() {
+        let err = ParseError::syntax(
+            "expected one of FROM, found WHERE",
+            Position::locate("SELECT *\nWHERE x", 2, 1),
+        );
+        assert_eq!(
+            err.to_string(),
+            "line 2, column 1: expected one of FROM, found WHERE\n  WHERE x\n  ^"
+        );
+    }
+}
