@@ -21,7 +21,17 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Manage and use the log's topics.
+    #[command(subcommand)]
+    Topic(runnel::cli::topic::TopicCommand),
+    /// Inspect consumer groups.
+    #[command(subcommand)]
+    Group(runnel::cli::group::GroupCommand),
+    /// Measure throughput.
+    #[command(subcommand)]
+    Bench(runnel::cli::bench::BenchCommand),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -30,7 +40,11 @@ fn main() -> ExitCode {
             eprintln!("runnel: the REPL is not built yet; see `runnel --help`");
             Ok(ExitCode::FAILURE)
         }
-        Some(command) => match command {},
+        Some(command) => match command {
+            Command::Topic(cmd) => runnel::cli::topic::run(&cli.data_dir, cmd).map_err(Into::into),
+            Command::Group(cmd) => runnel::cli::group::run(&cli.data_dir, cmd).map_err(Into::into),
+            Command::Bench(cmd) => runnel::cli::bench::run(&cli.data_dir, cmd).map_err(Into::into),
+        },
     };
     match result {
         Ok(code) => code,

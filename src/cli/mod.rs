@@ -1,1 +1,4 @@
 //! The command-line tools behind `runnel <command>`, one file per command group.
+pub mod bench;
+pub mod group;
+pub mod topic;
