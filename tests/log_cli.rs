@@ -183,6 +183,7 @@ fn a_bad_line_names_its_number_and_earlier_lines_stay() {
         .map(|r| text(r.value.as_deref().unwrap_or_default()))
         .collect();
     assert_eq!(values, vec!["one", "two", "plain text"]);
+    drop(log);
     let out = runnel(
         data,
         &["topic", "produce", "t"],

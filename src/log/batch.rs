@@ -128,10 +128,6 @@ impl<'a> BatchBuilder<'a> {
         }
     }
 
-    pub fn records_count(&self) -> u32 {
-        self.count
-    }
-
     /// Appends one record at `offset_delta` from the base offset.
     pub fn push(
         &mut self,

@@ -118,6 +118,9 @@ impl Partition {
     ) -> Result<Partition> {
         let storage = options.storage.as_ref();
         let now = options.clock.now_ms();
+        if !storage.exists(&dir) {
+            return Partition::create(topic, id, dir, options, config);
+        }
         let names = storage
             .list_dir(&dir)
             .map_err(|e| LogError::io("listing partition directory", &dir, e))?;
