@@ -24,6 +24,15 @@ struct Cli {
 enum Command {
     /// Print SQL normalized (one statement per paragraph), or check that it parses.
     Fmt(runnel::cli::fmt::FmtArgs),
+    /// Manage and use the log's topics.
+    #[command(subcommand)]
+    Topic(runnel::cli::topic::TopicCommand),
+    /// Inspect consumer groups.
+    #[command(subcommand)]
+    Group(runnel::cli::group::GroupCommand),
+    /// Measure throughput.
+    #[command(subcommand)]
+    Bench(runnel::cli::bench::BenchCommand),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +44,9 @@ fn main() -> ExitCode {
         }
         Some(command) => match command {
             Command::Fmt(args) => runnel::cli::fmt::run(&args).map_err(anyhow::Error::from),
+            Command::Topic(cmd) => runnel::cli::topic::run(&cli.data_dir, cmd).map_err(Into::into),
+            Command::Group(cmd) => runnel::cli::group::run(&cli.data_dir, cmd).map_err(Into::into),
+            Command::Bench(cmd) => runnel::cli::bench::run(&cli.data_dir, cmd).map_err(Into::into),
         },
     };
     match result {
