@@ -139,7 +139,8 @@ struct Source {
 
 fn parse_source(statement: &str) -> Option<Source> {
     let upper = statement.to_ascii_uppercase();
-    if !upper.starts_with("CREATE STREAM ") || upper.contains(" AS SELECT") {
+    let is_source = upper.starts_with("CREATE STREAM ") || upper.starts_with("CREATE TABLE ");
+    if !is_source || upper.contains(" AS SELECT") {
         return None;
     }
     let open = statement.find('(')?;
@@ -150,9 +151,13 @@ fn parse_source(statement: &str) -> Option<Source> {
     for column in split_top_level(columns_text, ',') {
         let (name, rest) = column.split_once(' ')?;
         let rest = rest.trim();
-        let (ty, is_key) = match rest.to_ascii_uppercase().strip_suffix(" KEY") {
-            Some(_) => (&rest[..rest.len() - 4], true),
-            None => (rest, false),
+        let upper_rest = rest.to_ascii_uppercase();
+        let (ty, is_key) = if upper_rest.ends_with(" PRIMARY KEY") {
+            (&rest[..rest.len() - " PRIMARY KEY".len()], true)
+        } else if upper_rest.ends_with(" KEY") {
+            (&rest[..rest.len() - " KEY".len()], true)
+        } else {
+            (rest, false)
         };
         let column = Column::new(identifier(name), parse_type(ty)?);
         if is_key {
@@ -438,25 +443,25 @@ fn check_file(name: &str, min_records: usize, min_errors: usize) {
 
 #[test]
 fn json_corpus() {
-    check_file("json.json", 100, 3);
+    check_file("json.json", 200, 3);
 }
 
 #[test]
 fn delimited_corpus() {
-    check_file("delimited.json", 60, 10);
+    check_file("delimited.json", 90, 10);
 }
 
 #[test]
 fn kafka_corpus() {
-    check_file("kafka.json", 10, 5);
+    check_file("kafka.json", 12, 7);
 }
 
 #[test]
 fn key_schemas_corpus() {
-    check_file("key-schemas.json", 10, 2);
+    check_file("key-schemas.json", 2, 2);
 }
 
 #[test]
 fn multi_col_keys_corpus() {
-    check_file("multi-col-keys.json", 1, 0);
+    check_file("multi-col-keys.json", 8, 0);
 }

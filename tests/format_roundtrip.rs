@@ -55,7 +55,13 @@ fn value_strategy(ty: &SqlType, non_empty_strings: bool) -> BoxedStrategy<Cell<'
         SqlType::Boolean => any::<bool>().prop_map(Cell::Bool).boxed(),
         SqlType::Int => any::<i32>().prop_map(Cell::Int).boxed(),
         SqlType::BigInt => any::<i64>().prop_map(Cell::BigInt).boxed(),
-        SqlType::Double => (-1e300f64..1e300).prop_map(Cell::Double).boxed(),
+        // At most 15 significant digits and a moderate exponent: serde_json's default float
+        // parser (without `float_roundtrip`) is exact only there.
+        SqlType::Double => (-999_999_999_999_999i64..999_999_999_999_999, -20i32..20)
+            .prop_map(|(mantissa, exponent)| {
+                Cell::Double(format!("{mantissa}e{exponent}").parse().unwrap_or(0.0))
+            })
+            .boxed(),
         SqlType::Decimal { precision, .. } => {
             let max = 10i128.pow(u32::from(*precision)) - 1;
             (-max..=max).prop_map(Cell::Decimal).boxed()
@@ -169,7 +175,10 @@ proptest! {
         for _ in 0..8 {
             let rows = strategy.new_tree(&mut runner).expect("strategy").current();
             round_trip(&unwrapped, SerdePart::Value, &columns, &rows);
-            round_trip(&FormatSpec::new(FormatKind::Json), SerdePart::Key, &columns, &rows);
+            // Keys may not hold maps (ksqlDB refuses them), so only values carry one.
+            if !matches!(columns[0].ty, SqlType::Map(..)) {
+                round_trip(&FormatSpec::new(FormatKind::Json), SerdePart::Key, &columns, &rows);
+            }
         }
     }
 

@@ -119,10 +119,8 @@ impl FormatSpec {
             }
             spec.delimiter = parse_delimiter(delimiter_prop, raw)?;
         }
-        if part == SerdePart::Value {
-            if let Some(raw) = properties.get("WRAP_SINGLE_VALUE") {
-                spec = spec.with_wrap_single_value(parse_bool("WRAP_SINGLE_VALUE", raw)?)?;
-            }
+        if let (SerdePart::Value, Some(raw)) = (part, properties.get("WRAP_SINGLE_VALUE")) {
+            spec = spec.with_wrap_single_value(parse_bool("WRAP_SINGLE_VALUE", raw)?)?;
         }
         Ok(spec)
     }
