@@ -1,0 +1,153 @@
+//! Record bytes to Arrow columns, one decoder per (format, key or value columns).
+
+use arrow::array::{ArrayRef, BooleanArray};
+
+use super::cell::{Cell, build_array};
+use super::delimited::decode_delimited;
+use super::error::{FormatError, Result, RowError};
+use super::json_decode::decode_json;
+use super::kafka::decode_kafka;
+use super::schema::Column;
+use super::shape::{Shape, shape_of};
+use super::spec::{FormatKind, FormatSpec, SerdePart};
+
+/// The columns decoded from a batch of payloads.
+///
+/// Arrays have one row per payload handed to [`RecordDecoder::decode`], so that key and
+/// value columns of the same records stay aligned; a row that failed is null in every
+/// column and listed in `errors`. Filter with [`DecodedColumns::decoded_mask`].
+#[derive(Debug, Clone)]
+pub struct DecodedColumns {
+    /// One array per column, of the column type's Arrow type.
+    pub arrays: Vec<ArrayRef>,
+    /// Per row: the payload was null (or the JSON literal `null`), a tombstone for a
+    /// table's value. Such a row decodes to nulls without an error.
+    pub null_records: Vec<bool>,
+    /// The rows that failed, in row order, each with what failed.
+    pub errors: Vec<RowError>,
+}
+
+impl DecodedColumns {
+    pub fn num_rows(&self) -> usize {
+        self.null_records.len()
+    }
+
+    /// True for the rows that decoded (null records included), false for failed ones.
+    pub fn decoded_mask(&self) -> BooleanArray {
+        let mut mask = vec![true; self.num_rows()];
+        for error in &self.errors {
+            if let Some(slot) = mask.get_mut(error.row) {
+                *slot = false;
+            }
+        }
+        BooleanArray::from(mask)
+    }
+}
+
+/// Decodes payloads of one format into the Arrow arrays of a fixed list of columns.
+#[derive(Debug, Clone)]
+pub struct RecordDecoder {
+    kind: FormatKind,
+    columns: Vec<Column>,
+    shape: Shape,
+}
+
+impl RecordDecoder {
+    /// Validates that `spec` can carry `columns` as the `part` of records.
+    pub fn try_new(spec: &FormatSpec, part: SerdePart, columns: &[Column]) -> Result<Self> {
+        Ok(RecordDecoder {
+            kind: spec.kind,
+            columns: columns.to_vec(),
+            shape: shape_of(spec, part, columns)?,
+        })
+    }
+
+    pub fn columns(&self) -> &[Column] {
+        &self.columns
+    }
+
+    /// Decodes one payload to a cell per column; `Ok(None)` for a null record.
+    pub fn decode_record<'a>(
+        &self,
+        payload: Option<&'a [u8]>,
+    ) -> Result<Option<Vec<Cell<'a>>>, String> {
+        let Some(bytes) = payload else {
+            return Ok(None);
+        };
+        let row = match &self.shape {
+            Shape::Empty => return Ok(Some(Vec::new())),
+            Shape::Delimited(delimiter) => decode_delimited(bytes, *delimiter, &self.columns)?,
+            Shape::Single(ty) => {
+                let cell = match self.kind {
+                    FormatKind::Kafka => decode_kafka(bytes, ty)?,
+                    _ => decode_json(bytes, ty)?,
+                };
+                // A bare JSON `null` is how ksqlDB writes a null single value: no record.
+                if cell.is_null() && self.kind == FormatKind::Json {
+                    return Ok(None);
+                }
+                vec![cell]
+            }
+            Shape::JsonObject(ty) => match decode_json(bytes, ty)? {
+                Cell::Struct(values) => values,
+                Cell::Null => return Ok(None),
+                _ => return Err("JSON object decoded to a non-struct value: this is a bug".into()),
+            },
+        };
+        Ok(Some(row))
+    }
+
+    /// Decodes a batch; never fails on bad input (that becomes a [`RowError`]).
+    ///
+    /// Errors only when the arrays cannot be built, which is a bug.
+    pub fn decode(&self, payloads: &[Option<&[u8]>]) -> Result<DecodedColumns> {
+        let mut columns: Vec<Vec<Cell<'_>>> = (0..self.columns.len())
+            .map(|_| Vec::with_capacity(payloads.len()))
+            .collect();
+        let mut null_records = Vec::with_capacity(payloads.len());
+        let mut errors = Vec::new();
+        for (row, payload) in payloads.iter().enumerate() {
+            let decoded = self.decode_record(*payload);
+            null_records.push(matches!(decoded, Ok(None)));
+            match decoded {
+                Ok(Some(cells)) if cells.len() == columns.len() => {
+                    for (column, cell) in columns.iter_mut().zip(cells) {
+                        column.push(cell);
+                    }
+                }
+                Ok(Some(cells)) => {
+                    errors.push(RowError {
+                        row,
+                        message: format!(
+                            "decoded {} values for {} columns: this is a bug",
+                            cells.len(),
+                            columns.len()
+                        ),
+                    });
+                    columns.iter_mut().for_each(|c| c.push(Cell::Null));
+                }
+                Ok(None) => columns.iter_mut().for_each(|c| c.push(Cell::Null)),
+                Err(message) => {
+                    errors.push(RowError { row, message });
+                    columns.iter_mut().for_each(|c| c.push(Cell::Null));
+                }
+            }
+        }
+        let arrays = columns
+            .iter()
+            .zip(&self.columns)
+            .map(|(cells, column)| {
+                let refs: Vec<&Cell<'_>> = cells.iter().collect();
+                build_array(&column.ty, &refs).map_err(|message| FormatError::Serialize {
+                    part: SerdePart::Value,
+                    message: format!("column `{}`: {message}", column.name),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(DecodedColumns {
+            arrays,
+            null_records,
+            errors,
+        })
+    }
+}

@@ -1,0 +1,236 @@
+//! Text forms of scalar values shared by JSON and DELIMITED: numbers, decimals, base64.
+
+const BASE64_ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard base64 with padding, as ksqlDB writes BYTES in JSON and DELIMITED.
+pub fn base64_encode(bytes: &[u8], out: &mut String) {
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(BASE64_ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+}
+
+/// Decodes standard base64 (padding optional); `None` when the text is not base64.
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let trimmed = text.trim_end_matches('=');
+    let mut out = Vec::with_capacity(trimmed.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for c in trimmed.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    // A single leftover base64 digit cannot encode a byte.
+    if bits >= 6 {
+        return None;
+    }
+    Some(out)
+}
+
+/// Writes a double as Java's `Double.toString` does (`10.0`, `1.0E10`, `1.5E-4`), which is
+/// how ksqlDB prints doubles in JSON and DELIMITED.
+pub fn write_java_double(value: f64, out: &mut String) {
+    use std::fmt::Write as _;
+    if value.is_nan() {
+        out.push_str("NaN");
+    } else if value.is_infinite() {
+        out.push_str(if value > 0.0 { "Infinity" } else { "-Infinity" });
+    } else if value == 0.0 || (1e-3..1e7).contains(&value.abs()) {
+        let start = out.len();
+        let _ = write!(out, "{value}");
+        if !out[start..].contains('.') {
+            out.push_str(".0");
+        }
+    } else {
+        let sci = format!("{value:e}");
+        let (mantissa, exponent) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
+        out.push_str(mantissa);
+        if !mantissa.contains('.') {
+            out.push_str(".0");
+        }
+        out.push('E');
+        out.push_str(exponent);
+    }
+}
+
+/// Writes an unscaled decimal at `scale` in plain notation, keeping trailing zeros.
+pub fn write_decimal(unscaled: i128, scale: u8, out: &mut String) {
+    let digits = unscaled.unsigned_abs().to_string();
+    if unscaled < 0 {
+        out.push('-');
+    }
+    let scale = usize::from(scale);
+    if scale == 0 {
+        out.push_str(&digits);
+    } else if digits.len() > scale {
+        let (int, frac) = digits.split_at(digits.len() - scale);
+        out.push_str(int);
+        out.push('.');
+        out.push_str(frac);
+    } else {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', scale - digits.len()));
+        out.push_str(&digits);
+    }
+}
+
+/// Parses decimal text (`-12.5`, `.12`, `1e3`) into an unscaled value at `scale`, refusing
+/// values that need rounding or more than `precision` digits, with ksqlDB's messages.
+pub fn parse_decimal(text: &str, precision: u8, scale: u8) -> Result<i128, String> {
+    let invalid = || {
+        format!(
+            "Can't coerce string to type. targetType: DECIMAL({precision}, {scale}), value: '{text}'"
+        )
+    };
+    let t = text.trim();
+    let (negative, body) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (
+            &body[..i],
+            body[i + 1..].parse::<i32>().map_err(|_| invalid())?,
+        ),
+        None => (body, 0),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if int_part.is_empty() && frac_part.is_empty()
+        || !int_part
+            .bytes()
+            .chain(frac_part.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return Err(invalid());
+    }
+    // digits * 10^(exponent - frac_len) is the exact value; shift it to the target scale.
+    let digits: String = int_part.chars().chain(frac_part.chars()).collect();
+    let digits = digits.trim_start_matches('0');
+    let value_scale = frac_part.len() as i64 - i64::from(exponent);
+    let shift = i64::from(scale) - value_scale;
+    let mut unscaled_digits = digits.to_string();
+    if shift >= 0 {
+        if !unscaled_digits.is_empty() {
+            unscaled_digits.extend(std::iter::repeat_n('0', shift as usize));
+        }
+    } else {
+        let drop = (-shift) as usize;
+        let keep = unscaled_digits.len().saturating_sub(drop);
+        if unscaled_digits[keep..].bytes().any(|b| b != b'0') {
+            return Err(format!(
+                "Cannot fit decimal '{t}' into DECIMAL({precision}, {scale}) without rounding."
+            ));
+        }
+        unscaled_digits.truncate(keep);
+    }
+    let integer_digits = unscaled_digits.len().saturating_sub(usize::from(scale));
+    if unscaled_digits.len() > usize::from(precision)
+        || integer_digits > usize::from(precision - scale.min(precision))
+    {
+        return Err(format!(
+            "Numeric field overflow: A field with precision {precision} and scale {scale} must round to an absolute value less than 10^{}. Got {t}",
+            precision.saturating_sub(scale)
+        ));
+    }
+    let magnitude: i128 = if unscaled_digits.is_empty() {
+        0
+    } else {
+        unscaled_digits.parse().map_err(|_| invalid())?
+    };
+    Ok(if negative { -magnitude } else { magnitude })
+}
+
+/// Converts a double to a decimal through its shortest round-tripping text, so that the
+/// JSON number `10.1` becomes exactly 10.1 and not the nearest binary fraction.
+pub fn decimal_from_f64(value: f64, precision: u8, scale: u8) -> Result<i128, String> {
+    if !value.is_finite() {
+        return Err(format!(
+            "Cannot convert {value} to DECIMAL({precision}, {scale})"
+        ));
+    }
+    parse_decimal(&format!("{value}"), precision, scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_round_trips_every_length() {
+        for len in 0..10u8 {
+            let bytes: Vec<u8> = (0..len).map(|i| i.wrapping_mul(97)).collect();
+            let mut text = String::new();
+            base64_encode(&bytes, &mut text);
+            assert_eq!(base64_decode(&text), Some(bytes));
+        }
+        let mut text = String::new();
+        base64_encode(b"hello", &mut text);
+        assert_eq!(text, "aGVsbG8=");
+        assert_eq!(base64_decode("a?"), None);
+    }
+
+    #[test]
+    fn doubles_print_like_java() {
+        let show = |v: f64| {
+            let mut s = String::new();
+            write_java_double(v, &mut s);
+            s
+        };
+        assert_eq!(show(10.0), "10.0");
+        assert_eq!(show(654.321), "654.321");
+        assert_eq!(show(1e10), "1.0E10");
+        assert_eq!(show(1.5e-5), "1.5E-5");
+        assert_eq!(show(-0.5), "-0.5");
+    }
+
+    #[test]
+    fn decimals_parse_and_print_at_scale() {
+        let show = |v: i128, s: u8| {
+            let mut out = String::new();
+            write_decimal(v, s, &mut out);
+            out
+        };
+        assert_eq!(
+            parse_decimal(".12", 33, 16).map(|v| show(v, 16)),
+            Ok("0.1200000000000000".into())
+        );
+        assert_eq!(
+            parse_decimal("-12345.12", 33, 16).map(|v| show(v, 16)),
+            Ok("-12345.1200000000000000".into())
+        );
+        assert_eq!(parse_decimal("12.0", 6, 4), Ok(120000));
+        assert_eq!(parse_decimal("1e2", 6, 2), Ok(10000));
+        assert_eq!(parse_decimal("0", 4, 2), Ok(0));
+        assert!(parse_decimal("12.36512", 6, 4).is_err_and(|e| e.contains("without rounding")));
+        assert!(parse_decimal("123.1", 4, 2).is_err_and(|e| e.contains("Numeric field overflow")));
+        assert!(parse_decimal("abc", 4, 2).is_err());
+        assert_eq!(decimal_from_f64(10.1, 4, 2), Ok(1010));
+        assert_eq!(show(5, 3), "0.005");
+    }
+}
