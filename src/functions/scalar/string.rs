@@ -1,0 +1,1001 @@
+//! String functions: SUBSTRING, LEN, case, trimming, CONCAT, padding, masking, SPLIT,
+//! INSTR, REPLACE and the regular-expression family.
+
+use regex::Regex;
+
+use arrow::array::ArrayRef;
+use arrow::datatypes::DataType;
+use datafusion::common::ScalarValue;
+use datafusion::error::Result as DFResult;
+
+use crate::functions::error::exec_error;
+use crate::functions::metadata::{
+    FunctionKind, FunctionMeta, is_integral, is_text, is_text_or_bytes,
+};
+use crate::functions::values::{as_bytes, as_i64, as_str, list_scalar};
+use crate::sql::SqlType;
+
+use super::ScalarFunction;
+use super::udf::{any_null, map_rows};
+
+const CATEGORY: &str = "STRING";
+
+fn meta(
+    name: &'static str,
+    description: &'static str,
+    signatures: &'static [&'static str],
+) -> FunctionMeta {
+    FunctionMeta {
+        name,
+        kind: FunctionKind::Scalar,
+        category: CATEGORY,
+        description,
+        signatures,
+    }
+}
+
+fn text_to_text(args: &[SqlType]) -> Option<SqlType> {
+    matches!(args, [SqlType::String]).then_some(SqlType::String)
+}
+
+/// Maps every non-null string of the single argument; nulls stay null.
+fn map_text(
+    args: &[ArrayRef],
+    ret: &DataType,
+    rows: usize,
+    f: fn(&str) -> String,
+) -> DFResult<ArrayRef> {
+    map_rows(args, ret, rows, |row| {
+        Ok(ScalarValue::Utf8(row.first().and_then(as_str).map(f)))
+    })
+}
+
+/// The string functions.
+pub fn functions() -> Vec<ScalarFunction> {
+    vec![
+        ScalarFunction::new(
+            meta(
+                "SUBSTRING",
+                "The part of a string or bytes from a 1-based position (negative counts from the end), optionally of a given length.",
+                &[
+                    "SUBSTRING(STRING str, INTEGER pos)",
+                    "SUBSTRING(STRING str, INTEGER pos, INTEGER length)",
+                    "SUBSTRING(BYTES str, INTEGER pos)",
+                    "SUBSTRING(BYTES str, INTEGER pos, INTEGER length)",
+                ],
+            ),
+            |args| match args {
+                [s, p] if is_text_or_bytes(s) && is_integral(p) => Some(s.clone()),
+                [s, p, l] if is_text_or_bytes(s) && is_integral(p) && is_integral(l) => {
+                    Some(s.clone())
+                }
+                _ => None,
+            },
+            eval_substring,
+        ),
+        ScalarFunction::new(
+            meta(
+                "LEN",
+                "The length of a string in characters, or of bytes in bytes.",
+                &["LEN(STRING input)", "LEN(BYTES input)"],
+            ),
+            |args| matches!(args, [s] if is_text_or_bytes(s)).then_some(SqlType::Int),
+            |args, ret, rows| {
+                map_rows(args, ret, rows, |row| {
+                    let len = match row.first() {
+                        Some(v) if as_str(v).is_some() => as_str(v).map(|s| s.chars().count()),
+                        Some(v) => as_bytes(v).map(<[u8]>::len),
+                        None => None,
+                    };
+                    Ok(ScalarValue::Int32(
+                        len.map(|l| i32::try_from(l).unwrap_or(i32::MAX)),
+                    ))
+                })
+            },
+        ),
+        ScalarFunction::new(
+            meta(
+                "UCASE",
+                "The string in upper case.",
+                &["UCASE(STRING input)"],
+            ),
+            text_to_text,
+            |args, ret, rows| map_text(args, ret, rows, str::to_uppercase),
+        ),
+        ScalarFunction::new(
+            meta(
+                "LCASE",
+                "The string in lower case.",
+                &["LCASE(STRING input)"],
+            ),
+            text_to_text,
+            |args, ret, rows| map_text(args, ret, rows, str::to_lowercase),
+        ),
+        ScalarFunction::new(
+            meta(
+                "INITCAP",
+                "Capitalises the first letter of each word and lower-cases the rest.",
+                &["INITCAP(STRING input)"],
+            ),
+            text_to_text,
+            |args, ret, rows| map_text(args, ret, rows, initcap),
+        ),
+        ScalarFunction::new(
+            meta(
+                "TRIM",
+                "The string without leading and trailing whitespace.",
+                &["TRIM(STRING input)"],
+            ),
+            text_to_text,
+            |args, ret, rows| {
+                map_text(args, ret, rows, |s| {
+                    s.trim_matches(is_java_space).to_string()
+                })
+            },
+        ),
+        ScalarFunction::new(
+            meta(
+                "LTRIM",
+                "The string without leading whitespace.",
+                &["LTRIM(STRING input)"],
+            ),
+            text_to_text,
+            |args, ret, rows| {
+                map_text(args, ret, rows, |s| {
+                    s.trim_start_matches(is_java_space).to_string()
+                })
+            },
+        ),
+        ScalarFunction::new(
+            meta(
+                "RTRIM",
+                "The string without trailing whitespace.",
+                &["RTRIM(STRING input)"],
+            ),
+            text_to_text,
+            |args, ret, rows| {
+                map_text(args, ret, rows, |s| {
+                    s.trim_end_matches(is_java_space).to_string()
+                })
+            },
+        ),
+        ScalarFunction::new(
+            meta(
+                "CONCAT",
+                "Concatenates strings or bytes, skipping nulls.",
+                &["CONCAT(STRING... inputs)", "CONCAT(BYTES... inputs)"],
+            ),
+            |args| {
+                let first = args.first()?;
+                (is_text_or_bytes(first) && args.iter().all(|a| a == first)).then(|| first.clone())
+            },
+            |args, ret, rows| eval_concat(args, ret, rows, false),
+        ),
+        ScalarFunction::new(
+            meta(
+                "CONCAT_WS",
+                "Concatenates strings or bytes with a separator, skipping nulls.",
+                &[
+                    "CONCAT_WS(STRING separator, STRING... inputs)",
+                    "CONCAT_WS(BYTES separator, BYTES... inputs)",
+                ],
+            ),
+            |args| {
+                let first = args.first()?;
+                (args.len() >= 2 && is_text_or_bytes(first) && args.iter().all(|a| a == first))
+                    .then(|| first.clone())
+            },
+            |args, ret, rows| eval_concat(args, ret, rows, true),
+        ),
+        ScalarFunction::new(
+            meta(
+                "REPLACE",
+                "Replaces every occurrence of a substring.",
+                &["REPLACE(STRING str, STRING target, STRING replacement)"],
+            ),
+            |args| {
+                matches!(args, [a, b, c] if is_text(a) && is_text(b) && is_text(c))
+                    .then_some(SqlType::String)
+            },
+            |args, ret, rows| {
+                map_rows(args, ret, rows, |row| {
+                    Ok(ScalarValue::Utf8(
+                        match (as_str(&row[0]), as_str(&row[1]), as_str(&row[2])) {
+                            (Some(s), Some(from), Some(to)) => Some(s.replace(from, to)),
+                            _ => None,
+                        },
+                    ))
+                })
+            },
+        ),
+        ScalarFunction::new(
+            meta(
+                "SPLIT",
+                "Splits a string into an array on a delimiter (an empty delimiter splits into characters).",
+                &["SPLIT(STRING string, STRING delimiter)"],
+            ),
+            |args| {
+                matches!(args, [a, b] if is_text(a) && is_text(b))
+                    .then(|| SqlType::Array(Box::new(SqlType::String)))
+            },
+            eval_split,
+        ),
+        ScalarFunction::new(
+            meta(
+                "INSTR",
+                "The 1-based position of the n-th occurrence of a substring (0 when absent); a negative position searches backwards from the end.",
+                &[
+                    "INSTR(STRING str, STRING substring)",
+                    "INSTR(STRING str, STRING substring, INTEGER position)",
+                    "INSTR(STRING str, STRING substring, INTEGER position, INTEGER occurrence)",
+                ],
+            ),
+            |args| match args {
+                [a, b] if is_text(a) && is_text(b) => Some(SqlType::Int),
+                [a, b, p] if is_text(a) && is_text(b) && is_integral(p) => Some(SqlType::Int),
+                [a, b, p, o] if is_text(a) && is_text(b) && is_integral(p) && is_integral(o) => {
+                    Some(SqlType::Int)
+                }
+                _ => None,
+            },
+            eval_instr,
+        ),
+        ScalarFunction::new(
+            meta(
+                "LPAD",
+                "Pads a string on the left to a length with a padding string (truncating longer input).",
+                &["LPAD(STRING input, INTEGER length, STRING padding)"],
+            ),
+            resolve_pad,
+            |args, ret, rows| eval_pad(args, ret, rows, true),
+        ),
+        ScalarFunction::new(
+            meta(
+                "RPAD",
+                "Pads a string on the right to a length with a padding string (truncating longer input).",
+                &["RPAD(STRING input, INTEGER length, STRING padding)"],
+            ),
+            resolve_pad,
+            |args, ret, rows| eval_pad(args, ret, rows, false),
+        ),
+        ScalarFunction::new(
+            meta(
+                "MASK",
+                "Masks letters and digits: upper case with X, lower case with x, digits with n, others with -.",
+                &[
+                    "MASK(STRING input)",
+                    "MASK(STRING input, STRING upper, STRING lower, STRING digit, STRING other)",
+                ],
+            ),
+            |args| resolve_mask(args, 0),
+            |args, ret, rows| eval_mask(args, ret, rows, 0, MaskRegion::All),
+        ),
+        ScalarFunction::new(
+            meta(
+                "MASK_LEFT",
+                "Masks the first n characters.",
+                &[
+                    "MASK_LEFT(STRING input, INTEGER numChars)",
+                    "MASK_LEFT(STRING input, INTEGER numChars, STRING upper, STRING lower, STRING digit, STRING other)",
+                ],
+            ),
+            |args| resolve_mask(args, 1),
+            |args, ret, rows| eval_mask(args, ret, rows, 1, MaskRegion::Left),
+        ),
+        ScalarFunction::new(
+            meta(
+                "MASK_RIGHT",
+                "Masks the last n characters.",
+                &[
+                    "MASK_RIGHT(STRING input, INTEGER numChars)",
+                    "MASK_RIGHT(STRING input, INTEGER numChars, STRING upper, STRING lower, STRING digit, STRING other)",
+                ],
+            ),
+            |args| resolve_mask(args, 1),
+            |args, ret, rows| eval_mask(args, ret, rows, 1, MaskRegion::Right),
+        ),
+        ScalarFunction::new(
+            meta(
+                "MASK_KEEP_LEFT",
+                "Masks all but the first n characters.",
+                &[
+                    "MASK_KEEP_LEFT(STRING input, INTEGER numChars)",
+                    "MASK_KEEP_LEFT(STRING input, INTEGER numChars, STRING upper, STRING lower, STRING digit, STRING other)",
+                ],
+            ),
+            |args| resolve_mask(args, 1),
+            |args, ret, rows| eval_mask(args, ret, rows, 1, MaskRegion::KeepLeft),
+        ),
+        ScalarFunction::new(
+            meta(
+                "MASK_KEEP_RIGHT",
+                "Masks all but the last n characters.",
+                &[
+                    "MASK_KEEP_RIGHT(STRING input, INTEGER numChars)",
+                    "MASK_KEEP_RIGHT(STRING input, INTEGER numChars, STRING upper, STRING lower, STRING digit, STRING other)",
+                ],
+            ),
+            |args| resolve_mask(args, 1),
+            |args, ret, rows| eval_mask(args, ret, rows, 1, MaskRegion::KeepRight),
+        ),
+        ScalarFunction::new(
+            meta(
+                "REGEXP_EXTRACT",
+                "The first match of a regular expression (or of one of its groups), or null.",
+                &[
+                    "REGEXP_EXTRACT(STRING pattern, STRING input)",
+                    "REGEXP_EXTRACT(STRING pattern, STRING input, INTEGER group)",
+                ],
+            ),
+            |args| resolve_regexp_extract(args).then_some(SqlType::String),
+            |args, ret, rows| eval_regexp_extract(args, ret, rows, false),
+        ),
+        ScalarFunction::new(
+            meta(
+                "REGEXP_EXTRACT_ALL",
+                "Every match of a regular expression (or of one of its groups).",
+                &[
+                    "REGEXP_EXTRACT_ALL(STRING pattern, STRING input)",
+                    "REGEXP_EXTRACT_ALL(STRING pattern, STRING input, INTEGER group)",
+                ],
+            ),
+            |args| resolve_regexp_extract(args).then(|| SqlType::Array(Box::new(SqlType::String))),
+            |args, ret, rows| eval_regexp_extract(args, ret, rows, true),
+        ),
+        ScalarFunction::new(
+            meta(
+                "REGEXP_REPLACE",
+                "Replaces every match of a regular expression.",
+                &["REGEXP_REPLACE(STRING input, STRING regex, STRING replacement)"],
+            ),
+            |args| {
+                matches!(args, [a, b, c] if is_text(a) && is_text(b) && is_text(c))
+                    .then_some(SqlType::String)
+            },
+            eval_regexp_replace,
+        ),
+        ScalarFunction::new(
+            meta(
+                "REGEXP_SPLIT_TO_ARRAY",
+                "Splits a string on a regular expression.",
+                &["REGEXP_SPLIT_TO_ARRAY(STRING string, STRING regexp)"],
+            ),
+            |args| {
+                matches!(args, [a, b] if is_text(a) && is_text(b))
+                    .then(|| SqlType::Array(Box::new(SqlType::String)))
+            },
+            eval_regexp_split,
+        ),
+    ]
+}
+
+/// Java's `String.trim` removes every character up to U+0020.
+fn is_java_space(c: char) -> bool {
+    c <= ' '
+}
+
+fn initcap(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut start_of_word = true;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            start_of_word = true;
+            out.push(c);
+        } else if start_of_word {
+            out.extend(c.to_uppercase());
+            start_of_word = false;
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// ksqlDB's 1-based (negative: from the end) start, clamped into `[0, len]`.
+fn substring_bounds(len: usize, pos: i64, length: Option<i64>) -> (usize, usize) {
+    let len = len as i64;
+    let start = if pos < 0 {
+        (len + pos).max(0)
+    } else {
+        (pos - 1).min(len).max(0)
+    };
+    let end = match length {
+        Some(length) => start.saturating_add(length).min(len).max(start),
+        None => len,
+    };
+    (start as usize, end as usize)
+}
+
+fn eval_substring(args: &[ArrayRef], ret: &DataType, rows: usize) -> DFResult<ArrayRef> {
+    map_rows(args, ret, rows, |row| {
+        if any_null(row) {
+            return Ok(ScalarValue::Null);
+        }
+        let pos = as_i64(&row[1]).unwrap_or(1);
+        let length = row.get(2).and_then(as_i64);
+        if let Some(s) = as_str(&row[0]) {
+            let chars: Vec<char> = s.chars().collect();
+            let (start, end) = substring_bounds(chars.len(), pos, length);
+            Ok(ScalarValue::Utf8(Some(chars[start..end].iter().collect())))
+        } else if let Some(b) = as_bytes(&row[0]) {
+            let (start, end) = substring_bounds(b.len(), pos, length);
+            Ok(ScalarValue::Binary(Some(b[start..end].to_vec())))
+        } else {
+            Ok(ScalarValue::Null)
+        }
+    })
+}
+
+fn eval_concat(
+    args: &[ArrayRef],
+    ret: &DataType,
+    rows: usize,
+    with_separator: bool,
+) -> DFResult<ArrayRef> {
+    let binary = matches!(ret, DataType::Binary);
+    map_rows(args, ret, rows, |row| {
+        let (separator, parts) = if with_separator {
+            match row.split_first() {
+                Some((sep, rest)) if !sep.is_null() => (Some(sep), rest),
+                _ => return Ok(ScalarValue::Null),
+            }
+        } else {
+            (None, row)
+        };
+        if binary {
+            let sep = separator.and_then(as_bytes).unwrap_or_default();
+            let joined = parts
+                .iter()
+                .filter_map(as_bytes)
+                .collect::<Vec<_>>()
+                .join(sep);
+            Ok(ScalarValue::Binary(Some(joined)))
+        } else {
+            let sep = separator.and_then(as_str).unwrap_or_default();
+            let joined = parts
+                .iter()
+                .filter_map(as_str)
+                .collect::<Vec<_>>()
+                .join(sep);
+            Ok(ScalarValue::Utf8(Some(joined)))
+        }
+    })
+}
+
+fn eval_split(args: &[ArrayRef], ret: &DataType, rows: usize) -> DFResult<ArrayRef> {
+    map_rows(args, ret, rows, |row| {
+        let (Some(s), Some(delimiter)) = (as_str(&row[0]), as_str(&row[1])) else {
+            return Ok(ScalarValue::Null);
+        };
+        let parts: Vec<ScalarValue> = if delimiter.is_empty() {
+            s.chars()
+                .map(|c| ScalarValue::Utf8(Some(c.to_string())))
+                .collect()
+        } else {
+            s.split(delimiter)
+                .map(|p| ScalarValue::Utf8(Some(p.to_string())))
+                .collect()
+        };
+        list_scalar(parts, &DataType::Utf8)
+    })
+}
+
+fn eval_instr(args: &[ArrayRef], ret: &DataType, rows: usize) -> DFResult<ArrayRef> {
+    map_rows(args, ret, rows, |row| {
+        if any_null(row) {
+            return Ok(ScalarValue::Null);
+        }
+        let (Some(s), Some(needle)) = (as_str(&row[0]), as_str(&row[1])) else {
+            return Ok(ScalarValue::Null);
+        };
+        let position = row.get(2).and_then(as_i64).unwrap_or(1);
+        let occurrence = row.get(3).and_then(as_i64).unwrap_or(1);
+        Ok(ScalarValue::Int32(Some(instr(
+            s, needle, position, occurrence,
+        ))))
+    })
+}
+
+/// The 1-based character index of the `occurrence`-th match starting at `position`.
+fn instr(s: &str, needle: &str, position: i64, occurrence: i64) -> i32 {
+    let chars: Vec<char> = s.chars().collect();
+    let pattern: Vec<char> = needle.chars().collect();
+    let len = chars.len() as i64;
+    if occurrence <= 0 || position == 0 || position.abs() > len.max(1) {
+        return 0;
+    }
+    let matches_at = |i: i64| -> bool {
+        i >= 0
+            && (i as usize) + pattern.len() <= chars.len()
+            && chars[i as usize..i as usize + pattern.len()] == pattern[..]
+    };
+    let mut found = 0;
+    if position > 0 {
+        for i in (position - 1)..len {
+            if matches_at(i) {
+                found += 1;
+                if found == occurrence {
+                    return (i + 1) as i32;
+                }
+            }
+        }
+    } else {
+        let mut i = len + position;
+        while i >= 0 {
+            if matches_at(i) {
+                found += 1;
+                if found == occurrence {
+                    return (i + 1) as i32;
+                }
+            }
+            i -= 1;
+        }
+    }
+    0
+}
+
+fn resolve_pad(args: &[SqlType]) -> Option<SqlType> {
+    match args {
+        [s, l, p] if is_text_or_bytes(s) && is_integral(l) && p == s => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn eval_pad(args: &[ArrayRef], ret: &DataType, rows: usize, left: bool) -> DFResult<ArrayRef> {
+    map_rows(args, ret, rows, |row| {
+        if any_null(row) {
+            return Ok(ScalarValue::Null);
+        }
+        let Some(target) = as_i64(&row[1]).filter(|l| *l >= 0) else {
+            return Ok(ScalarValue::Null);
+        };
+        let target = target as usize;
+        if let (Some(s), Some(pad)) = (as_str(&row[0]), as_str(&row[2])) {
+            let input: Vec<char> = s.chars().collect();
+            let padding: Vec<char> = pad.chars().collect();
+            Ok(ScalarValue::Utf8(
+                pad_sequence(&input, &padding, target, left).map(|v| v.into_iter().collect()),
+            ))
+        } else if let (Some(s), Some(pad)) = (as_bytes(&row[0]), as_bytes(&row[2])) {
+            Ok(ScalarValue::Binary(pad_sequence(s, pad, target, left)))
+        } else {
+            Ok(ScalarValue::Null)
+        }
+    })
+}
+
+/// Pads `input` to `target` items with repeats of `padding`; null for an empty padding.
+fn pad_sequence<T: Clone>(input: &[T], padding: &[T], target: usize, left: bool) -> Option<Vec<T>> {
+    if input.len() >= target {
+        return Some(input[..target].to_vec());
+    }
+    if padding.is_empty() {
+        return None;
+    }
+    let fill: Vec<T> = padding
+        .iter()
+        .cycle()
+        .take(target - input.len())
+        .cloned()
+        .collect();
+    Some(if left {
+        fill.into_iter().chain(input.iter().cloned()).collect()
+    } else {
+        input.iter().cloned().chain(fill).collect()
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MaskRegion {
+    All,
+    Left,
+    Right,
+    KeepLeft,
+    KeepRight,
+}
+
+fn resolve_mask(args: &[SqlType], leading_ints: usize) -> Option<SqlType> {
+    let (first, rest) = args.split_first()?;
+    if !is_text(first) || rest.len() < leading_ints {
+        return None;
+    }
+    let (ints, chars) = rest.split_at(leading_ints);
+    (ints.iter().all(is_integral)
+        && (chars.is_empty() || (chars.len() == 4 && chars.iter().all(is_text))))
+    .then_some(SqlType::String)
+}
+
+fn eval_mask(
+    args: &[ArrayRef],
+    ret: &DataType,
+    rows: usize,
+    leading_ints: usize,
+    region: MaskRegion,
+) -> DFResult<ArrayRef> {
+    map_rows(args, ret, rows, |row| {
+        let Some(s) = as_str(&row[0]) else {
+            return Ok(ScalarValue::Null);
+        };
+        let count = if leading_ints == 1 {
+            match as_i64(&row[1]) {
+                Some(n) if n >= 0 => n as usize,
+                _ => {
+                    return Err(exec_error(
+                        "MASK",
+                        "the number of characters must be a non-negative integer",
+                    ));
+                }
+            }
+        } else {
+            0
+        };
+        // A null replacement keeps characters of that class as they are.
+        let replacement = |i: usize, default: char| -> Option<char> {
+            match row.get(1 + leading_ints + i) {
+                None => Some(default),
+                Some(v) => as_str(v).and_then(|s| s.chars().next()),
+            }
+        };
+        let masks = [
+            replacement(0, 'X'),
+            replacement(1, 'x'),
+            replacement(2, 'n'),
+            replacement(3, '-'),
+        ];
+        let chars: Vec<char> = s.chars().collect();
+        let len = chars.len();
+        let masked: String = chars
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let in_region = match region {
+                    MaskRegion::All => true,
+                    MaskRegion::Left => i < count,
+                    MaskRegion::Right => i + count >= len,
+                    MaskRegion::KeepLeft => i >= count,
+                    MaskRegion::KeepRight => i + count < len,
+                };
+                if !in_region {
+                    return *c;
+                }
+                let class = if c.is_uppercase() {
+                    0
+                } else if c.is_lowercase() {
+                    1
+                } else if c.is_numeric() {
+                    2
+                } else {
+                    3
+                };
+                masks[class].unwrap_or(*c)
+            })
+            .collect();
+        Ok(ScalarValue::Utf8(Some(masked)))
+    })
+}
+
+/// Compiles each distinct pattern once per batch (patterns are nearly always literals).
+#[derive(Default)]
+struct RegexCache {
+    last: Option<(String, Regex)>,
+}
+
+impl RegexCache {
+    fn get(&mut self, name: &str, pattern: &str) -> DFResult<&Regex> {
+        let stale = self.last.as_ref().is_none_or(|(p, _)| p != pattern);
+        if stale {
+            let regex = Regex::new(pattern).map_err(|e| {
+                exec_error(name, format!("invalid regular expression '{pattern}': {e}"))
+            })?;
+            self.last = Some((pattern.to_string(), regex));
+        }
+        match &self.last {
+            Some((_, regex)) => Ok(regex),
+            None => Err(exec_error(
+                name,
+                "regular expression cache is empty (a bug)",
+            )),
+        }
+    }
+}
+
+fn resolve_regexp_extract(args: &[SqlType]) -> bool {
+    match args {
+        [p, s] => is_text(p) && is_text(s),
+        [p, s, g] => is_text(p) && is_text(s) && is_integral(g),
+        _ => false,
+    }
+}
+
+fn eval_regexp_extract(
+    args: &[ArrayRef],
+    ret: &DataType,
+    rows: usize,
+    all: bool,
+) -> DFResult<ArrayRef> {
+    let name = if all {
+        "REGEXP_EXTRACT_ALL"
+    } else {
+        "REGEXP_EXTRACT"
+    };
+    let mut cache = RegexCache::default();
+    map_rows(args, ret, rows, |row| {
+        if any_null(row) {
+            return Ok(ScalarValue::Null);
+        }
+        let (Some(pattern), Some(input)) = (as_str(&row[0]), as_str(&row[1])) else {
+            return Ok(ScalarValue::Null);
+        };
+        let group = row.get(2).and_then(as_i64).unwrap_or(0);
+        let group = usize::try_from(group)
+            .map_err(|_| exec_error(name, "the group must not be negative"))?;
+        let regex = cache.get(name, pattern)?;
+        if all {
+            let found: Vec<ScalarValue> = regex
+                .captures_iter(input)
+                .map(|c| ScalarValue::Utf8(c.get(group).map(|m| m.as_str().to_string())))
+                .collect();
+            list_scalar(found, &DataType::Utf8)
+        } else {
+            Ok(ScalarValue::Utf8(
+                regex
+                    .captures(input)
+                    .and_then(|c| c.get(group))
+                    .map(|m| m.as_str().to_string()),
+            ))
+        }
+    })
+}
+
+fn eval_regexp_replace(args: &[ArrayRef], ret: &DataType, rows: usize) -> DFResult<ArrayRef> {
+    let mut cache = RegexCache::default();
+    map_rows(args, ret, rows, |row| {
+        let (Some(input), Some(pattern), Some(replacement)) =
+            (as_str(&row[0]), as_str(&row[1]), as_str(&row[2]))
+        else {
+            return Ok(ScalarValue::Null);
+        };
+        let regex = cache.get("REGEXP_REPLACE", pattern)?;
+        Ok(ScalarValue::Utf8(Some(
+            regex.replace_all(input, replacement).into_owned(),
+        )))
+    })
+}
+
+fn eval_regexp_split(args: &[ArrayRef], ret: &DataType, rows: usize) -> DFResult<ArrayRef> {
+    let mut cache = RegexCache::default();
+    map_rows(args, ret, rows, |row| {
+        let (Some(input), Some(pattern)) = (as_str(&row[0]), as_str(&row[1])) else {
+            return Ok(ScalarValue::Null);
+        };
+        let regex = cache.get("REGEXP_SPLIT_TO_ARRAY", pattern)?;
+        let parts = regex
+            .split(input)
+            .map(|p| ScalarValue::Utf8(Some(p.to_string())))
+            .collect();
+        list_scalar(parts, &DataType::Utf8)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Array, AsArray, BinaryArray, StringArray};
+
+    use super::*;
+    use crate::functions::scalar::udf::tests_support::invoke;
+
+    fn call(name: &str, args: Vec<ArrayRef>, types: &[SqlType]) -> ArrayRef {
+        let function = functions()
+            .into_iter()
+            .find(|f| f.meta.name == name)
+            .expect("function exists");
+        let ret = function.return_type(types).expect("types resolve");
+        let rows = args.first().map_or(1, |a| a.len());
+        invoke(&function, args, &ret, rows)
+    }
+
+    fn strings(values: &[Option<&str>]) -> ArrayRef {
+        Arc::new(StringArray::from(values.to_vec()))
+    }
+
+    fn ints(values: &[Option<i32>]) -> ArrayRef {
+        Arc::new(arrow::array::Int32Array::from(values.to_vec()))
+    }
+
+    fn texts(array: &ArrayRef) -> Vec<Option<String>> {
+        array
+            .as_string::<i32>()
+            .iter()
+            .map(|s| s.map(str::to_string))
+            .collect()
+    }
+
+    #[test]
+    fn substring_is_one_based_and_clamps() {
+        let source = strings(&[Some("some_string"), Some("another"), Some("short"), None]);
+        let out = call(
+            "SUBSTRING",
+            vec![Arc::clone(&source), ints(&[Some(6); 4])],
+            &[SqlType::String, SqlType::Int],
+        );
+        assert_eq!(
+            texts(&out),
+            vec![
+                Some("string".into()),
+                Some("er".into()),
+                Some(String::new()),
+                None
+            ]
+        );
+        let out = call(
+            "SUBSTRING",
+            vec![
+                source,
+                ints(&[Some(-3), Some(0), Some(2), Some(1)]),
+                ints(&[Some(2), Some(2), None, Some(1)]),
+            ],
+            &[SqlType::String, SqlType::Int, SqlType::Int],
+        );
+        assert_eq!(
+            texts(&out),
+            vec![Some("in".into()), Some("an".into()), None, None]
+        );
+    }
+
+    #[test]
+    fn substring_of_bytes() {
+        let source: ArrayRef = Arc::new(BinaryArray::from(vec![Some(b"some_string".as_ref())]));
+        let out = call(
+            "SUBSTRING",
+            vec![source, ints(&[Some(6)]), ints(&[Some(3)])],
+            &[SqlType::Bytes, SqlType::Int, SqlType::Int],
+        );
+        assert_eq!(out.as_binary::<i32>().value(0), b"str");
+    }
+
+    #[test]
+    fn concat_skips_nulls_and_concat_ws_keeps_empty_strings() {
+        let out = call(
+            "CONCAT",
+            vec![
+                strings(&[Some("a"), None]),
+                strings(&[None, None]),
+                strings(&[Some("b"), None]),
+            ],
+            &vec![SqlType::String; 3],
+        );
+        assert_eq!(texts(&out), vec![Some("ab".into()), Some(String::new())]);
+        let out = call(
+            "CONCAT_WS",
+            vec![
+                strings(&[Some("-"), None]),
+                strings(&[Some("x"), Some("x")]),
+                strings(&[Some(""), Some("y")]),
+                strings(&[None, None]),
+            ],
+            &vec![SqlType::String; 4],
+        );
+        assert_eq!(texts(&out), vec![Some("x-".into()), None]);
+    }
+
+    #[test]
+    fn case_trim_and_len() {
+        assert_eq!(
+            texts(&call(
+                "INITCAP",
+                vec![strings(&[Some("hello wORLD  x")])],
+                &[SqlType::String]
+            )),
+            vec![Some("Hello World  X".into())]
+        );
+        assert_eq!(
+            texts(&call(
+                "TRIM",
+                vec![strings(&[Some("\t a b \n")])],
+                &[SqlType::String]
+            )),
+            vec![Some("a b".into())]
+        );
+        assert_eq!(
+            texts(&call(
+                "UCASE",
+                vec![strings(&[Some("aBc")])],
+                &[SqlType::String]
+            )),
+            vec![Some("ABC".into())]
+        );
+        let len = call(
+            "LEN",
+            vec![strings(&[Some("héllo"), None])],
+            &[SqlType::String],
+        );
+        let len = len.as_primitive::<arrow::datatypes::Int32Type>();
+        assert_eq!(len.value(0), 5);
+        assert!(len.is_null(1));
+    }
+
+    #[test]
+    fn split_instr_pad_mask() {
+        let out = call(
+            "SPLIT",
+            vec![strings(&[Some("a,b,,c")]), strings(&[Some(",")])],
+            &[SqlType::String, SqlType::String],
+        );
+        assert_eq!(out.as_list::<i32>().value(0).len(), 4);
+        assert_eq!(instr("CORPORATE FLOOR", "OR", 1, 1), 2);
+        assert_eq!(instr("CORPORATE FLOOR", "OR", 3, 2), 14);
+        assert_eq!(instr("CORPORATE FLOOR", "OR", -3, 2), 2);
+        assert_eq!(instr("CORPORATE FLOOR", "MISSING", 1, 1), 0);
+        let out = call(
+            "LPAD",
+            vec![
+                strings(&[Some("Foo"), Some("Foo")]),
+                ints(&[Some(7), Some(2)]),
+                strings(&[Some("Bar"), Some("x")]),
+            ],
+            &[SqlType::String, SqlType::Int, SqlType::String],
+        );
+        assert_eq!(texts(&out), vec![Some("BarBFoo".into()), Some("Fo".into())]);
+        let out = call(
+            "MASK",
+            vec![strings(&[Some("AbCd#$123xy Z")])],
+            &[SqlType::String],
+        );
+        assert_eq!(texts(&out), vec![Some("XxXx--nnnxx-X".into())]);
+        let out = call(
+            "MASK_LEFT",
+            vec![strings(&[Some("AbCd#$123xy Z")]), ints(&[Some(5)])],
+            &[SqlType::String, SqlType::Int],
+        );
+        assert_eq!(texts(&out), vec![Some("XxXx-$123xy Z".into())]);
+    }
+
+    #[test]
+    fn regular_expressions() {
+        let out = call(
+            "REGEXP_EXTRACT",
+            vec![
+                strings(&[Some("(\\w+) (\\w+)")]),
+                strings(&[Some("hello there friend")]),
+                ints(&[Some(2)]),
+            ],
+            &[SqlType::String, SqlType::String, SqlType::Int],
+        );
+        assert_eq!(texts(&out), vec![Some("there".into())]);
+        let out = call(
+            "REGEXP_REPLACE",
+            vec![
+                strings(&[Some("baloney")]),
+                strings(&[Some("(ba)")]),
+                strings(&[Some("bo")]),
+            ],
+            &vec![SqlType::String; 3],
+        );
+        assert_eq!(texts(&out), vec![Some("boloney".into())]);
+        let bad = functions()
+            .into_iter()
+            .find(|f| f.meta.name == "REGEXP_EXTRACT")
+            .expect("exists");
+        let udf = bad.udf();
+        let result = udf.invoke_with_args(datafusion::logical_expr::ScalarFunctionArgs {
+            args: vec![
+                datafusion::logical_expr::ColumnarValue::Scalar(ScalarValue::Utf8(Some(
+                    "(".into(),
+                ))),
+                datafusion::logical_expr::ColumnarValue::Scalar(ScalarValue::Utf8(Some(
+                    "x".into(),
+                ))),
+            ],
+            arg_fields: vec![],
+            number_rows: 1,
+            return_field: Arc::new(arrow::datatypes::Field::new("out", DataType::Utf8, true)),
+            config_options: Arc::new(datafusion::config::ConfigOptions::default()),
+        });
+        assert!(
+            result.is_err(),
+            "an invalid pattern is an error, not a panic"
+        );
+    }
+}
