@@ -33,6 +33,8 @@ enum Command {
     /// Measure throughput.
     #[command(subcommand)]
     Bench(runnel::cli::bench::BenchCommand),
+    /// Run ksqlDB QTT/RQTT test files (a file or a folder).
+    Test(runnel::cli::test::TestArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
             Command::Topic(cmd) => runnel::cli::topic::run(&cli.data_dir, cmd).map_err(Into::into),
             Command::Group(cmd) => runnel::cli::group::run(&cli.data_dir, cmd).map_err(Into::into),
             Command::Bench(cmd) => runnel::cli::bench::run(&cli.data_dir, cmd).map_err(Into::into),
+            Command::Test(args) => runnel::cli::test::run(args),
         },
     };
     match result {

@@ -1,6 +1,7 @@
 //! The command-line tools behind `runnel <command>`, one file per command group.
 
-pub mod fmt;
 pub mod bench;
+pub mod fmt;
 pub mod group;
+pub mod test;
 pub mod topic;

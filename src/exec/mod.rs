@@ -1,5 +1,14 @@
 //! Running operators over change batches; a task per source partition.
 
 pub mod change;
+pub mod error;
+pub mod eval;
+pub mod processing_log;
+pub mod select_task;
+pub mod sink;
+pub mod source;
 
 pub use change::{ChangeBatch, RowKind};
+pub use error::{ExecError, Result};
+pub use processing_log::ProcessingError;
+pub use select_task::{SelectTask, TaskMetrics};

@@ -2,3 +2,5 @@
 
 pub mod compare;
 pub mod model;
+pub mod runner;
+pub mod suite;

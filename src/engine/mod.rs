@@ -1,0 +1,206 @@
+//! The engine: statements in, outcomes out; the registry of running queries.
+//!
+//! The engine owns the log, the catalog and the running persistent queries. Processing
+//! is driven from outside ([`Engine::run_until_idle`]) so that the test runner can step
+//! it deterministically and a server can drive it from tokio.
+
+mod ddl;
+pub mod error;
+mod insert;
+mod query;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::execution::SessionState;
+use datafusion::prelude::SessionContext;
+use serde::Serialize;
+
+pub use error::{EngineError, Result};
+
+use crate::catalog::{Catalog, QueryInfo};
+use crate::exec::processing_log::PROCESSING_LOG;
+use crate::exec::{ProcessingError, SelectTask};
+use crate::functions::registry::FunctionRegistry;
+use crate::log::{Log, Record, TopicConfig};
+use crate::plan::FunctionResolver;
+use crate::sql::ast::{Statement, StatementKind};
+
+/// What a statement did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    SourceCreated { name: String },
+    SourceDropped { name: String },
+    TypeCreated { name: String },
+    TypeDropped { name: String },
+    QueryStarted { id: String, sink: String },
+    RowInserted { target: String },
+    PropertySet { name: String },
+}
+
+/// A persistent query and its tasks (one per source partition).
+pub struct RunningQuery {
+    pub info: QueryInfo,
+    tasks: Vec<SelectTask>,
+}
+
+/// The session properties Runnel reads; others are kept and shown.
+pub const AUTO_OFFSET_RESET: &str = "auto.offset.reset";
+pub const OUTPUT_TOPIC_PREFIX: &str = "ksql.output.topic.name.prefix";
+
+pub struct Engine {
+    log: Arc<Log>,
+    catalog: Catalog,
+    session: SessionState,
+    functions: Box<dyn FunctionResolver + Send + Sync>,
+    queries: BTreeMap<String, RunningQuery>,
+    next_query_number: u64,
+    properties: BTreeMap<String, String>,
+}
+
+impl Engine {
+    /// An engine over `log` with an empty catalog and ksqlDB's built-in functions.
+    pub fn new(log: Arc<Log>) -> Result<Self> {
+        Self::with_functions(log, FunctionRegistry::global().clone())
+    }
+
+    /// An engine with its own function registry (the test runner adds test functions).
+    pub fn with_functions(log: Arc<Log>, functions: FunctionRegistry) -> Result<Self> {
+        if log.topic(PROCESSING_LOG).is_none() {
+            log.create_topic(PROCESSING_LOG, TopicConfig::default())?;
+        }
+        Ok(Engine {
+            log,
+            catalog: Catalog::default(),
+            session: SessionContext::new().state(),
+            functions: Box::new(functions),
+            queries: BTreeMap::new(),
+            next_query_number: 0,
+            properties: BTreeMap::new(),
+        })
+    }
+
+    pub fn log(&self) -> &Arc<Log> {
+        &self.log
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    pub fn set_property(&mut self, name: &str, value: &str) {
+        self.properties.insert(name.to_string(), value.to_string());
+    }
+
+    pub fn property(&self, name: &str) -> Option<&str> {
+        self.properties.get(name).map(String::as_str)
+    }
+
+    /// Parses and runs every statement of `text` in order, stopping at the first error.
+    pub fn execute(&mut self, text: &str) -> Result<Vec<Outcome>> {
+        let statements = crate::sql::parse_statements(text)?;
+        let mut outcomes = Vec::with_capacity(statements.len());
+        for statement in &statements {
+            outcomes.push(self.execute_statement(statement, statement.span.text(text))?);
+        }
+        Ok(outcomes)
+    }
+
+    /// Runs one parsed statement; `sql` is its text, kept in the catalog.
+    pub fn execute_statement(&mut self, statement: &Statement, sql: &str) -> Result<Outcome> {
+        match &statement.kind {
+            StatementKind::CreateSource(create) => self.create_source(create, sql),
+            StatementKind::CreateAsSelect(create) => self.create_as_select(create, sql),
+            StatementKind::InsertInto(insert) => self.insert_into(insert, sql),
+            StatementKind::InsertValues(insert) => self.insert_values(insert),
+            StatementKind::DropSource(drop) => self.drop_source(drop),
+            StatementKind::CreateType(create) => {
+                let name = create.name.as_str().to_string();
+                self.catalog
+                    .types
+                    .register(&name, &create.ty, create.if_not_exists)?;
+                Ok(Outcome::TypeCreated { name })
+            }
+            StatementKind::DropType { if_exists, name } => {
+                self.catalog.types.drop_type(name.as_str(), *if_exists)?;
+                Ok(Outcome::TypeDropped {
+                    name: name.as_str().to_string(),
+                })
+            }
+            StatementKind::SetProperty { name, value } => {
+                self.set_property(name, value);
+                Ok(Outcome::PropertySet { name: name.clone() })
+            }
+            StatementKind::UnsetProperty { name } => {
+                self.properties.remove(name);
+                Ok(Outcome::PropertySet { name: name.clone() })
+            }
+            _ => Err(EngineError::Unsupported(format!(
+                "Runnel does not run this statement yet: {sql}"
+            ))),
+        }
+    }
+
+    fn next_query_id(&mut self, prefix: &str) -> String {
+        let id = format!("{prefix}_{}", self.next_query_number);
+        self.next_query_number += 1;
+        id
+    }
+
+    /// The running queries by id.
+    pub fn queries(&self) -> impl Iterator<Item = &RunningQuery> {
+        self.queries.values()
+    }
+
+    /// Polls every task until none has anything left to read; returns the records read.
+    pub fn run_until_idle(&mut self) -> Result<u64> {
+        let mut total = 0;
+        loop {
+            let mut progress = 0;
+            for query in self.queries.values_mut() {
+                for task in &mut query.tasks {
+                    progress += task.poll_once(&self.log, 1024)? as u64;
+                }
+            }
+            self.flush_processing_errors()?;
+            if progress == 0 {
+                return Ok(total);
+            }
+            total += progress;
+        }
+    }
+
+    /// Writes the errors the tasks collected to the processing log topic.
+    fn flush_processing_errors(&mut self) -> Result<()> {
+        #[derive(Serialize)]
+        struct Entry<'a> {
+            #[serde(rename = "QUERY_ID")]
+            query_id: &'a str,
+            #[serde(flatten)]
+            error: &'a ProcessingError,
+        }
+        let mut records = Vec::new();
+        for query in self.queries.values_mut() {
+            for task in &mut query.tasks {
+                for error in task.errors.drain(..) {
+                    let entry = Entry {
+                        query_id: &query.info.id,
+                        error: &error,
+                    };
+                    let value = serde_json::to_vec(&entry).map_err(|e| {
+                        EngineError::Statement(format!("processing log entry: {e}"))
+                    })?;
+                    records.push(Record::new(None::<Vec<u8>>, Some(value)));
+                }
+            }
+        }
+        if !records.is_empty() {
+            self.log.partition(PROCESSING_LOG, 0)?.append(&records)?;
+        }
+        Ok(())
+    }
+
+    fn functions(&self) -> &dyn FunctionResolver {
+        self.functions.as_ref()
+    }
+}

@@ -1,0 +1,250 @@
+//! Persistent queries: CREATE STREAM/TABLE AS SELECT and INSERT INTO ... SELECT.
+
+use std::sync::Arc;
+
+use crate::catalog::ddl::{check_known_properties, property_map};
+use crate::catalog::{QueryInfo, Source};
+use crate::exec::SelectTask;
+use crate::format::{FormatSpec, SerdePart};
+use crate::log::TopicConfig;
+use crate::plan::{SelectPlan, plan_select};
+use crate::sql::ast::{CreateAsSelect, InsertInto, SourceKind};
+
+use super::{
+    AUTO_OFFSET_RESET, Engine, EngineError, OUTPUT_TOPIC_PREFIX, Outcome, Result, RunningQuery,
+};
+
+/// The WITH properties `CREATE ... AS SELECT` accepts.
+const SINK_PROPERTIES: &[&str] = &[
+    "KAFKA_TOPIC",
+    "PARTITIONS",
+    "REPLICAS",
+    "RETENTION_MS",
+    "FORMAT",
+    "KEY_FORMAT",
+    "VALUE_FORMAT",
+    "KEY_DELIMITER",
+    "VALUE_DELIMITER",
+    "WRAP_SINGLE_VALUE",
+    "TIMESTAMP",
+    "TIMESTAMP_FORMAT",
+];
+
+impl Engine {
+    pub(super) fn create_as_select(
+        &mut self,
+        create: &CreateAsSelect,
+        sql: &str,
+    ) -> Result<Outcome> {
+        let name = create.name.as_str().to_string();
+        if create.if_not_exists && self.catalog.source(&name).is_some() {
+            return Ok(Outcome::SourceCreated { name });
+        }
+        let plan = plan_select(&create.query, &self.catalog, self.functions(), &name)?;
+        let source_kind = plan.input.source.kind;
+        if create.kind == SourceKind::Table && source_kind == SourceKind::Stream {
+            return Err(EngineError::Statement(
+                "Invalid result type. Your SELECT query produces a STREAM. Please use CREATE STREAM AS SELECT statement instead.".into(),
+            ));
+        }
+        if create.kind == SourceKind::Stream && source_kind == SourceKind::Table {
+            return Err(EngineError::Statement(
+                "Invalid result type. Your SELECT query produces a TABLE. Please use CREATE TABLE AS SELECT statement instead.".into(),
+            ));
+        }
+        let props = property_map(&create.properties);
+        check_known_properties(&props, SINK_PROPERTIES)?;
+        let sink = self.sink_source(&name, create.kind, &plan, &props, sql)?;
+        let prefix = match create.kind {
+            SourceKind::Stream => "CSAS",
+            SourceKind::Table => "CTAS",
+        };
+        let id = self.next_query_id(&format!("{prefix}_{name}"));
+        let sink = self.catalog.add_source(sink, create.or_replace)?;
+        self.start_query(id, sql, plan, &sink)
+    }
+
+    pub(super) fn insert_into(&mut self, insert: &InsertInto, sql: &str) -> Result<Outcome> {
+        let target = insert.target.as_str();
+        let sink =
+            self.catalog.source(target).cloned().ok_or_else(|| {
+                EngineError::Statement(format!("Source `{target}` does not exist."))
+            })?;
+        if sink.is_table() {
+            return Err(EngineError::Statement(format!(
+                "INSERT INTO can only be used to insert into a stream. {target} is a table."
+            )));
+        }
+        if sink.read_only {
+            return Err(EngineError::Statement(format!(
+                "Cannot insert into read-only stream: {target}"
+            )));
+        }
+        let plan = plan_select(&insert.query, &self.catalog, self.functions(), target)?;
+        let result = plan.schema();
+        if result
+            .columns
+            .iter()
+            .map(|c| (&c.name, &c.ty, &c.namespace))
+            .ne(sink
+                .schema
+                .key_columns()
+                .chain(sink.schema.value_columns())
+                .map(|c| (&c.name, &c.ty, &c.namespace)))
+        {
+            return Err(EngineError::Statement(format!(
+                "Incompatible schema between results and sink.\nResult schema is {}\nSink schema is {}",
+                quoted_schema(&result),
+                quoted_schema(&sink.schema)
+            )));
+        }
+        let id = self.next_query_id("INSERTQUERY");
+        self.start_query(id, sql, plan, &sink)
+    }
+
+    /// The catalog entry of a query's sink: its topic, formats and schema.
+    fn sink_source(
+        &mut self,
+        name: &str,
+        kind: SourceKind,
+        plan: &SelectPlan,
+        props: &std::collections::BTreeMap<String, String>,
+        sql: &str,
+    ) -> Result<Source> {
+        let input = &plan.input.source;
+        let prefix = self.property(OUTPUT_TOPIC_PREFIX).unwrap_or("").to_string();
+        let topic = props
+            .get("KAFKA_TOPIC")
+            .cloned()
+            .unwrap_or_else(|| format!("{prefix}{name}"));
+        let schema = plan.schema();
+        let inherit = |part: SerdePart| -> Result<FormatSpec> {
+            let explicit = match part {
+                SerdePart::Key => props.contains_key("KEY_FORMAT"),
+                SerdePart::Value => props.contains_key("VALUE_FORMAT"),
+            } || props.contains_key("FORMAT");
+            if explicit {
+                return Ok(FormatSpec::from_properties(props, part)?);
+            }
+            let mut spec = match part {
+                SerdePart::Key => input.key_format.clone(),
+                SerdePart::Value => input.value_format.clone(),
+            };
+            // Options belong to the source's format; the sink's own WITH may override.
+            spec.wrap_single_value = None;
+            if part == SerdePart::Value {
+                if let Some(raw) = props.get("WRAP_SINGLE_VALUE") {
+                    let wrap = raw.eq_ignore_ascii_case("true");
+                    spec = spec.with_wrap_single_value(wrap)?;
+                }
+            }
+            Ok(spec)
+        };
+        let key_format = inherit(SerdePart::Key)?;
+        let value_format = inherit(SerdePart::Value)?;
+        let key_columns: Vec<crate::format::Column> = schema
+            .key_columns()
+            .map(|c| crate::format::Column::new(&c.name, c.ty.clone()))
+            .collect();
+        let value_columns: Vec<crate::format::Column> = schema
+            .value_columns()
+            .map(|c| crate::format::Column::new(&c.name, c.ty.clone()))
+            .collect();
+        crate::format::validate(&key_format, SerdePart::Key, &key_columns)?;
+        crate::format::validate(&value_format, SerdePart::Value, &value_columns)?;
+
+        if self.log.topic(&topic).is_none() {
+            let source_partitions = self
+                .log
+                .topic(&input.topic)
+                .map(|t| t.partition_count())
+                .unwrap_or(1);
+            let partitions = match props.get("PARTITIONS") {
+                Some(p) => p.parse().ok().filter(|p| *p > 0).ok_or_else(|| {
+                    EngineError::Statement(format!("Invalid value {p} for property PARTITIONS"))
+                })?,
+                None => source_partitions,
+            };
+            self.log.create_topic(
+                &topic,
+                TopicConfig {
+                    partitions,
+                    ..TopicConfig::default()
+                },
+            )?;
+        }
+        Ok(Source {
+            name: name.to_string(),
+            kind,
+            topic,
+            schema,
+            key_format,
+            value_format,
+            timestamp: None,
+            window: input.window,
+            read_only: false,
+            sql: sql.to_string(),
+        })
+    }
+
+    /// Starts a task per source partition and registers the query.
+    fn start_query(
+        &mut self,
+        id: String,
+        sql: &str,
+        plan: SelectPlan,
+        sink: &Arc<Source>,
+    ) -> Result<Outcome> {
+        let topic = self.log.existing_topic(&plan.input.source.topic)?;
+        let from_latest = self
+            .property(AUTO_OFFSET_RESET)
+            .is_none_or(|v| v.eq_ignore_ascii_case("latest"));
+        let mut tasks = Vec::new();
+        for partition in topic.partitions() {
+            let start = if from_latest {
+                partition.end_offset()
+            } else {
+                0
+            };
+            tasks.push(SelectTask::try_new(
+                &self.log,
+                &self.session,
+                &plan,
+                sink,
+                Arc::clone(partition),
+                &id,
+                start,
+            )?);
+        }
+        let info = QueryInfo {
+            id: id.clone(),
+            sql: sql.to_string(),
+            sources: vec![plan.input.source.name.clone()],
+            sink: sink.name.clone(),
+        };
+        self.catalog.add_query(info.clone());
+        self.queries
+            .insert(id.clone(), RunningQuery { info, tasks });
+        Ok(Outcome::QueryStarted {
+            id,
+            sink: sink.name.clone(),
+        })
+    }
+}
+
+/// A schema as ksqlDB prints it in messages: "`K` STRING KEY, `V` INTEGER".
+fn quoted_schema(schema: &crate::catalog::LogicalSchema) -> String {
+    schema
+        .key_columns()
+        .chain(schema.value_columns())
+        .map(|c| {
+            let key = if c.namespace == crate::catalog::Namespace::Key {
+                " KEY"
+            } else {
+                ""
+            };
+            format!("`{}` {}{key}", c.name, crate::format::ksql_type_name(&c.ty))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,229 @@
+//! A task of a stateless query: one source partition through filter and projection.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, Int64Array, RecordBatch};
+use datafusion::execution::SessionState;
+
+use super::change::{ChangeBatch, RowKind};
+use super::error::{ExecError, Result};
+use super::eval::{Evaluator, predicate_mask};
+use super::processing_log::ProcessingError;
+use super::sink::SinkExec;
+use super::source::SourceExec;
+use crate::catalog::Source;
+use crate::log::{Log, Partition, ReadLimits, TopicPartition};
+use crate::plan::SelectPlan;
+use crate::plan::select::{ROWTIME, WINDOWEND, WINDOWSTART};
+
+/// What a task has done so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TaskMetrics {
+    pub records_in: u64,
+    pub records_out: u64,
+    pub errors: u64,
+}
+
+/// Reads one partition of a query's source, filters, projects and writes the sink.
+pub struct SelectTask {
+    group: String,
+    partition: Arc<Partition>,
+    next_offset: u64,
+    source: SourceExec,
+    is_table: bool,
+    filter: Option<Evaluator>,
+    project: Evaluator,
+    sink: SinkExec,
+    rowtime_index: usize,
+    window_indexes: Option<(usize, usize)>,
+    pub metrics: TaskMetrics,
+    /// Errors since the engine last drained them into the processing log.
+    pub errors: Vec<ProcessingError>,
+}
+
+impl SelectTask {
+    /// A task for `partition` of the plan's source; it resumes from the offset committed
+    /// for `group` (the query id), or from `default_offset`.
+    pub fn try_new(
+        log: &Log,
+        state: &SessionState,
+        plan: &SelectPlan,
+        sink: &Source,
+        partition: Arc<Partition>,
+        group: &str,
+        default_offset: u64,
+    ) -> Result<Self> {
+        let scope = &plan.input.scope;
+        let filter = plan
+            .filter
+            .as_ref()
+            .map(|f| Evaluator::try_new(state, scope, std::slice::from_ref(f)))
+            .transpose()?;
+        let exprs: Vec<_> = plan.output.iter().map(|c| c.expr.clone()).collect();
+        let project = Evaluator::try_new(state, scope, &exprs)?;
+        let is_key: Vec<bool> = plan.output.iter().map(|c| c.is_key).collect();
+        let topic = log
+            .topic(&sink.topic)
+            .ok_or_else(|| ExecError::Internal(format!("sink topic {} is missing", sink.topic)))?;
+        let position = |name: &str| scope.columns.iter().position(|c| c.name == name);
+        let rowtime_index = position(ROWTIME)
+            .ok_or_else(|| ExecError::Internal("source scope without ROWTIME".into()))?;
+        let window_indexes = position(WINDOWSTART).zip(position(WINDOWEND));
+        let tp = TopicPartition {
+            topic: partition.topic().to_string(),
+            partition: partition.id(),
+        };
+        let next_offset = log
+            .committed_offset(group, &tp)
+            .unwrap_or(default_offset)
+            .max(partition.log_start_offset());
+        Ok(SelectTask {
+            group: group.to_string(),
+            next_offset,
+            source: SourceExec::try_new(&plan.input)?,
+            is_table: plan.input.source.is_table(),
+            filter,
+            project,
+            sink: SinkExec::try_new(sink, topic, &is_key)?,
+            rowtime_index,
+            window_indexes,
+            partition,
+            metrics: TaskMetrics::default(),
+            errors: Vec::new(),
+        })
+    }
+
+    /// Processes up to `max_records` available records; returns how many were read.
+    pub fn poll_once(&mut self, log: &Log, max_records: usize) -> Result<usize> {
+        let records = self
+            .partition
+            .read(self.next_offset, ReadLimits::records(max_records))?;
+        let Some(last) = records.last() else {
+            return Ok(0);
+        };
+        let next_offset = last.offset + 1;
+        let (batch, mut errors) = self.source.decode(self.partition.id(), &records)?;
+        self.metrics.records_in += records.len() as u64;
+        let written = self.process(batch, &records, &mut errors)?;
+        self.metrics.records_out += written as u64;
+        self.metrics.errors += errors.len() as u64;
+        self.errors.append(&mut errors);
+        self.next_offset = next_offset;
+        let tp = TopicPartition {
+            topic: self.partition.topic().to_string(),
+            partition: self.partition.id(),
+        };
+        log.commit_offsets(&self.group, &[(tp, next_offset)])?;
+        Ok(records.len())
+    }
+
+    fn process(
+        &mut self,
+        batch: ChangeBatch,
+        records: &[crate::log::ConsumedRecord],
+        errors: &mut Vec<ProcessingError>,
+    ) -> Result<usize> {
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let offsets = offsets_of(&batch)?;
+        let mut report = |row: usize, message: String| {
+            let offset = offsets.get(row).copied().unwrap_or(0);
+            errors.push(ProcessingError {
+                topic: self.partition.topic().to_string(),
+                partition: self.partition.id(),
+                offset,
+                message,
+            });
+        };
+        let _ = records;
+
+        // A table's row that fails the filter becomes a delete of its key.
+        let mut batch = batch;
+        let mut kinds: Vec<RowKind> = batch.kinds().collect();
+        if let Some(filter) = &self.filter {
+            let evaluated = filter.evaluate(&batch.rows)?;
+            for (row, message) in &evaluated.failures {
+                report(*row, format!("Error evaluating WHERE: {message}"));
+            }
+            if let Some(kept) = &evaluated.kept {
+                batch = batch.filter(kept)?;
+                kinds = batch.kinds().collect();
+            }
+            let mut mask = predicate_mask(&evaluated.arrays[0])?;
+            if !self.is_table {
+                // A stream record without a value never passes a filter.
+                mask = mask
+                    .iter()
+                    .zip(&kinds)
+                    .map(|(keep, kind)| Some(keep == Some(true) && *kind != RowKind::Delete))
+                    .collect();
+            }
+            if self.is_table {
+                for (row, kind) in kinds.iter_mut().enumerate() {
+                    if !mask.value(row) {
+                        *kind = RowKind::Delete;
+                    }
+                }
+            } else {
+                batch = batch.filter(&mask)?;
+                kinds = batch.kinds().collect();
+            }
+        }
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let offsets = offsets_of(&batch)?;
+        let evaluated = self.project.evaluate(&batch.rows)?;
+        for (row, message) in &evaluated.failures {
+            errors.push(ProcessingError {
+                topic: self.partition.topic().to_string(),
+                partition: self.partition.id(),
+                offset: offsets.get(*row).copied().unwrap_or(0),
+                message: format!("Error evaluating SELECT: {message}"),
+            });
+        }
+        let rows: RecordBatch = match &evaluated.kept {
+            Some(kept) => {
+                let filtered = batch.filter(kept)?;
+                kinds = filtered.kinds().collect();
+                filtered.rows
+            }
+            None => batch.rows,
+        };
+        let column = |i: usize| -> Result<Int64Array> {
+            rows.column(i)
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .cloned()
+                .ok_or_else(|| ExecError::Internal("pseudo-column is not BIGINT".into()))
+        };
+        let rowtimes = column(self.rowtime_index)?;
+        let windows = match self.window_indexes {
+            Some((s, e)) => Some((column(s)?, column(e)?)),
+            None => None,
+        };
+        let written = self.sink.write(
+            &evaluated.arrays,
+            &kinds,
+            &rowtimes,
+            windows.as_ref().map(|(s, e)| (s, e)),
+        )?;
+        debug_assert_eq!(rowtimes.len(), kinds.len());
+        Ok(written)
+    }
+}
+
+/// The ROWOFFSET column of a source batch, to say where a failing row came from.
+fn offsets_of(batch: &ChangeBatch) -> Result<Vec<u64>> {
+    let index = batch
+        .schema()
+        .index_of(crate::plan::select::ROWOFFSET)
+        .map_err(|_| ExecError::Internal("source batch without ROWOFFSET".into()))?;
+    let offsets = batch
+        .column(index)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .ok_or_else(|| ExecError::Internal("ROWOFFSET is not BIGINT".into()))?;
+    Ok(offsets.values().iter().map(|o| *o as u64).collect())
+}

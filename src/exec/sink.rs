@@ -1,0 +1,95 @@
+//! SinkExec: encodes output rows and appends them to the sink topic.
+
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Int64Array};
+use bytes::Bytes;
+
+use super::change::RowKind;
+use super::error::Result;
+use crate::catalog::{Source, WindowType};
+use crate::format::{self, RecordEncoder, SerdePart};
+use crate::log::{Producer, Record, Topic};
+
+/// Writes a query's output to its sink: key columns to the record key (with the
+/// window appended for windowed output), value columns to the value, ROWTIME to the
+/// record timestamp. A table's deletes become tombstones.
+pub struct SinkExec {
+    producer: Producer,
+    key: RecordEncoder,
+    value: RecordEncoder,
+    key_positions: Vec<usize>,
+    value_positions: Vec<usize>,
+    window: Option<WindowType>,
+}
+
+impl SinkExec {
+    /// `is_key` says, per output column, whether it belongs to the key.
+    pub fn try_new(sink: &Source, topic: Arc<Topic>, is_key: &[bool]) -> Result<Self> {
+        let key_columns: Vec<format::Column> = sink
+            .schema
+            .key_columns()
+            .map(|c| format::Column::new(&c.name, c.ty.clone()))
+            .collect();
+        let value_columns: Vec<format::Column> = sink
+            .schema
+            .value_columns()
+            .map(|c| format::Column::new(&c.name, c.ty.clone()))
+            .collect();
+        Ok(SinkExec {
+            producer: Producer::new(topic),
+            key: RecordEncoder::try_new(&sink.key_format, SerdePart::Key, &key_columns)?,
+            value: RecordEncoder::try_new(&sink.value_format, SerdePart::Value, &value_columns)?,
+            key_positions: (0..is_key.len()).filter(|i| is_key[*i]).collect(),
+            value_positions: (0..is_key.len()).filter(|i| !is_key[*i]).collect(),
+            window: sink.window.map(|w| w.kind),
+        })
+    }
+
+    /// Appends one record per row that is not an `UpdateBefore`; `windows` gives each
+    /// row's window bounds when the output is windowed. Returns how many were written.
+    pub fn write(
+        &mut self,
+        columns: &[ArrayRef],
+        kinds: &[RowKind],
+        rowtimes: &Int64Array,
+        windows: Option<(&Int64Array, &Int64Array)>,
+    ) -> Result<usize> {
+        let rows = kinds.len();
+        let pick = |positions: &[usize]| -> Vec<ArrayRef> {
+            positions.iter().map(|i| Arc::clone(&columns[*i])).collect()
+        };
+        let keys = self.key.encode(&pick(&self.key_positions), rows, None)?;
+        let deletes: Vec<bool> = kinds.iter().map(|k| *k == RowKind::Delete).collect();
+        let values = self
+            .value
+            .encode(&pick(&self.value_positions), rows, Some(&deletes))?;
+        let mut written = 0;
+        for (row, (key, value)) in keys.into_iter().zip(values).enumerate() {
+            if kinds[row] == RowKind::UpdateBefore {
+                continue;
+            }
+            let key = match (self.window, windows) {
+                (Some(kind), Some((starts, ends))) => {
+                    Some(Bytes::from(super::source::windowed_key(
+                        key.as_deref().unwrap_or(&[]),
+                        kind,
+                        starts.value(row),
+                        ends.value(row),
+                    )))
+                }
+                _ => key,
+            };
+            let record = Record {
+                key,
+                value,
+                timestamp: Some(rowtimes.value(row)),
+                headers: Vec::new(),
+            };
+            self.producer.send(record, None)?;
+            written += 1;
+        }
+        self.producer.flush()?;
+        Ok(written)
+    }
+}

@@ -1,0 +1,14 @@
+//! Planning: AST to a typed logical dataflow, with ksqlDB's errors.
+
+pub mod error;
+pub mod expr;
+pub mod functions;
+pub mod naming;
+pub mod scope;
+pub mod select;
+pub mod types;
+
+pub use error::{PlanError, Result};
+pub use expr::{ExprCompiler, FunctionResolver, Typed};
+pub use scope::{Scope, ScopeColumn};
+pub use select::{OutputColumn, SelectPlan, SourceInput, plan_select};

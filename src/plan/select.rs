@@ -1,0 +1,306 @@
+//! Plans a stateless SELECT (one source, WHERE, projection) into a [`SelectPlan`].
+
+use std::sync::Arc;
+
+use super::error::{PlanError, Result};
+use super::expr::{ExprCompiler, FunctionResolver, Typed};
+use super::naming::ColumnNamer;
+use super::scope::{Scope, ScopeColumn};
+use crate::catalog::{Catalog, Column, LogicalSchema, Namespace, Source};
+use crate::sql::SqlType;
+use crate::sql::ast::{Expr, Query, SelectItem};
+
+/// The pseudo-columns every source offers, after its own columns.
+pub const ROWTIME: &str = "ROWTIME";
+pub const ROWPARTITION: &str = "ROWPARTITION";
+pub const ROWOFFSET: &str = "ROWOFFSET";
+pub const WINDOWSTART: &str = "WINDOWSTART";
+pub const WINDOWEND: &str = "WINDOWEND";
+
+/// A source as a query reads it: its alias and the columns of its decoded batches.
+#[derive(Debug, Clone)]
+pub struct SourceInput {
+    pub source: Arc<Source>,
+    pub alias: String,
+    pub scope: Scope,
+}
+
+impl SourceInput {
+    /// The scope of a source's decoded batches: key columns, value and header columns
+    /// in declaration order, then ROWTIME, ROWPARTITION, ROWOFFSET and, for a windowed
+    /// source, WINDOWSTART and WINDOWEND.
+    pub fn new(source: Arc<Source>, alias: &str) -> Self {
+        let qualifier = Some(alias.to_string());
+        let column = |name: &str, ty: SqlType| ScopeColumn {
+            qualifier: qualifier.clone(),
+            name: name.to_string(),
+            ty,
+        };
+        let mut columns: Vec<ScopeColumn> = source
+            .schema
+            .key_columns()
+            .chain(
+                source
+                    .schema
+                    .columns
+                    .iter()
+                    .filter(|c| c.namespace != Namespace::Key),
+            )
+            .map(|c| column(&c.name, c.ty.clone()))
+            .collect();
+        columns.push(column(ROWTIME, SqlType::BigInt));
+        columns.push(column(ROWPARTITION, SqlType::Int));
+        columns.push(column(ROWOFFSET, SqlType::BigInt));
+        if source.window.is_some() {
+            columns.push(column(WINDOWSTART, SqlType::BigInt));
+            columns.push(column(WINDOWEND, SqlType::BigInt));
+        }
+        SourceInput {
+            source,
+            alias: alias.to_string(),
+            scope: Scope::new(columns),
+        }
+    }
+
+    /// How many of the scope's columns are the source's own (before pseudo-columns).
+    pub fn own_columns(&self) -> usize {
+        self.source.schema.columns.len()
+    }
+}
+
+/// One output column of a projection.
+#[derive(Debug, Clone)]
+pub struct OutputColumn {
+    pub name: String,
+    pub expr: Typed,
+    pub is_key: bool,
+}
+
+/// A stateless continuous query: read one source, filter, project.
+#[derive(Debug, Clone)]
+pub struct SelectPlan {
+    pub input: SourceInput,
+    pub filter: Option<Typed>,
+    /// Key columns first, then value columns, in select order.
+    pub output: Vec<OutputColumn>,
+}
+
+impl SelectPlan {
+    /// The logical schema of what the query produces.
+    pub fn schema(&self) -> LogicalSchema {
+        LogicalSchema::new(
+            self.output
+                .iter()
+                .map(|c| Column {
+                    name: c.name.clone(),
+                    ty: c.expr.ty.clone(),
+                    namespace: if c.is_key {
+                        Namespace::Key
+                    } else {
+                        Namespace::Value
+                    },
+                })
+                .collect(),
+        )
+    }
+}
+
+/// Renames "column cannot be resolved" for the clause it came from, as ksqlDB words it.
+fn in_clause(clause: &str, err: PlanError) -> PlanError {
+    match err {
+        PlanError::UnknownColumn(name) => {
+            PlanError::Type(format!("{clause} column '{name}' cannot be resolved."))
+        }
+        other => other,
+    }
+}
+
+/// Plans `query` reading one source; `sink` names the output in error messages.
+pub fn plan_select(
+    query: &Query,
+    catalog: &Catalog,
+    functions: &dyn FunctionResolver,
+    sink: &str,
+) -> Result<SelectPlan> {
+    if !query.from.joins.is_empty() {
+        return Err(PlanError::Unsupported(
+            "JOIN is not supported by Runnel yet".into(),
+        ));
+    }
+    if query.window.is_some() || !query.group_by.is_empty() || query.having.is_some() {
+        return Err(PlanError::Unsupported(
+            "Aggregations (WINDOW, GROUP BY, HAVING) are not supported by Runnel yet".into(),
+        ));
+    }
+    if !query.partition_by.is_empty() {
+        return Err(PlanError::Unsupported(
+            "PARTITION BY is not supported by Runnel yet".into(),
+        ));
+    }
+    let from = &query.from.source;
+    let source = catalog
+        .source(from.name.as_str())
+        .ok_or_else(|| PlanError::Type(format!("{} does not exist.", from.name.as_str())))?;
+    let input = SourceInput::new(Arc::clone(source), from.visible_name().as_str());
+    let compiler = ExprCompiler {
+        scope: &input.scope,
+        functions,
+    };
+
+    let filter = match &query.where_clause {
+        None => None,
+        Some(predicate) => {
+            let typed = compiler
+                .compile(predicate)
+                .map_err(|e| in_clause("WHERE", e))?;
+            if typed.ty != SqlType::Boolean {
+                return Err(PlanError::Type(format!(
+                    "Type error in WHERE expression: Should evaluate to boolean but is {predicate} ({}) instead.",
+                    typed.ty
+                )));
+            }
+            Some(typed)
+        }
+    };
+
+    let output = project(query, &input, &compiler, sink)?;
+    Ok(SelectPlan {
+        input,
+        filter,
+        output,
+    })
+}
+
+/// The projection: expands wildcards, names columns, and checks ksqlDB's key rules.
+fn project(
+    query: &Query,
+    input: &SourceInput,
+    compiler: &ExprCompiler<'_>,
+    sink: &str,
+) -> Result<Vec<OutputColumn>> {
+    let schema = &input.source.schema;
+    let mut items: Vec<(Option<String>, Expr)> = Vec::new();
+    for item in &query.select {
+        match item {
+            SelectItem::Wildcard | SelectItem::QualifiedWildcard(_) => {
+                if let SelectItem::QualifiedWildcard(q) = item {
+                    if q.as_str() != input.alias {
+                        return Err(PlanError::Type(format!(
+                            "'{}' is not a valid stream/table name or alias.",
+                            q.as_str()
+                        )));
+                    }
+                }
+                for c in schema.key_columns().chain(schema.value_columns()) {
+                    items.push((None, Expr::column(&c.name)));
+                }
+            }
+            SelectItem::Expr { expr, alias } => {
+                items.push((alias.as_ref().map(|a| a.as_str().to_string()), expr.clone()));
+            }
+        }
+    }
+
+    let key_names: Vec<&str> = schema.key_columns().map(|c| c.name.as_str()).collect();
+    let mut namer = ColumnNamer::default();
+    let explicit: Vec<String> = items.iter().filter_map(|(a, _)| a.clone()).collect();
+    let mut keys: Vec<(usize, OutputColumn)> = Vec::new();
+    let mut values: Vec<OutputColumn> = Vec::new();
+    let mut key_aliases: Vec<(String, Vec<String>)> = Vec::new();
+    for (alias, expr) in &items {
+        let typed = compiler.compile(expr).map_err(|e| in_clause("SELECT", e))?;
+        let name = match alias {
+            Some(a) => a.clone(),
+            None => namer.name_for(expr, &|n: &str| {
+                explicit.iter().any(|e| e == n) || values.iter().any(|v| v.name == n)
+            }),
+        };
+        let key_index = match expr {
+            Expr::Column {
+                name: column,
+                source,
+            } if source.as_ref().is_none_or(|s| s.as_str() == input.alias) => {
+                key_names.iter().position(|k| *k == column.as_str())
+            }
+            _ => None,
+        };
+        match key_index {
+            Some(index) => {
+                let key = key_names[index].to_string();
+                match key_aliases.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, names)) => names.push(name.clone()),
+                    None => key_aliases.push((key, vec![name.clone()])),
+                }
+                keys.push((
+                    index,
+                    OutputColumn {
+                        name,
+                        expr: typed,
+                        is_key: true,
+                    },
+                ));
+            }
+            None => values.push(OutputColumn {
+                name,
+                expr: typed,
+                is_key: false,
+            }),
+        }
+    }
+
+    if let Some((key, names)) = key_aliases.iter().find(|(_, names)| names.len() > 1) {
+        return Err(PlanError::Type(format!(
+            "The projection contains a key column (`{key}`) more than once, aliased as: {}.",
+            join_and(names)
+        )));
+    }
+    let missing: Vec<&str> = key_names
+        .iter()
+        .filter(|k| !key_aliases.iter().any(|(key, _)| key == *k))
+        .copied()
+        .collect();
+    if !missing.is_empty() {
+        let (noun, list) = if missing.len() == 1 {
+            ("key column", missing[0].to_string())
+        } else {
+            ("key columns", join_and(&missing))
+        };
+        return Err(PlanError::Type(format!(
+            "The query used to build `{sink}` must include the {noun} {list} in its projection (eg, SELECT {}...).",
+            missing.join(", ")
+        )));
+    }
+    if values.is_empty() {
+        return Err(PlanError::Type(
+            "The projection contains no value columns.".into(),
+        ));
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for column in keys.iter().map(|(_, c)| c).chain(&values) {
+        if seen.contains(&column.name.as_str()) {
+            return Err(PlanError::Type(format!(
+                "Duplicate value columns found in schema: `{}` {}",
+                column.name, column.expr.ty
+            )));
+        }
+        seen.push(&column.name);
+    }
+    keys.sort_by_key(|(index, _)| *index);
+    Ok(keys.into_iter().map(|(_, c)| c).chain(values).collect())
+}
+
+/// `A`, `A and B`, `A, B and C`.
+fn join_and<S: AsRef<str>>(names: &[S]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.as_ref().to_string(),
+        [init @ .., last] => format!(
+            "{} and {}",
+            init.iter()
+                .map(|s| s.as_ref())
+                .collect::<Vec<_>>()
+                .join(", "),
+            last.as_ref()
+        ),
+    }
+}
