@@ -32,7 +32,7 @@ fn corpus_statements() -> Vec<String> {
         };
         for entry in entries.flatten() {
             let path = entry.path();
-            if !path.extension().is_some_and(|e| e == "json") {
+            if path.extension().is_none_or(|e| e != "json") {
                 continue;
             }
             let Ok(text) = std::fs::read_to_string(&path) else {

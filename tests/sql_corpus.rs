@@ -117,3 +117,50 @@ fn every_corpus_statement_parses_and_round_trips() {
     );
     assert!(parsed >= statements.len());
 }
+
+/// Cases where ksqlDB's own parser rejects a statement (a syntax error or an
+/// out-of-range literal) must be rejected here too.
+#[test]
+fn corpus_syntax_errors_are_rejected() {
+    let corpus = corpus_dir();
+    let mut checked = 0;
+    let mut accepted = Vec::new();
+    for dir in [corpus.clone(), corpus.join("rest")] {
+        let entries = std::fs::read_dir(&dir).expect("the corpus folder is readable");
+        for entry in entries {
+            let path = entry.expect("directory entry").path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("corpus file is readable");
+            let file: Value = serde_json::from_str(&text).expect("corpus file is JSON");
+            for case in file["tests"].as_array().expect("tests is an array") {
+                let Some(expected) = case.get("expectedException") else {
+                    continue;
+                };
+                let kind = expected["type"].as_str().unwrap_or("");
+                let message = expected["message"].as_str().unwrap_or("");
+                let parse_time = kind.ends_with("ParseFailedException")
+                    && ["Syntax", "Invalid numeric literal", "overflows DOUBLE"]
+                        .iter()
+                        .any(|m| message.contains(m));
+                if !parse_time {
+                    continue;
+                }
+                checked += 1;
+                let all_parse = case["statements"]
+                    .as_array()
+                    .expect("statements is an array")
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .all(|s| parse_statements(s).is_ok());
+                if all_parse {
+                    accepted.push(format!("{} / {}", path.display(), case["name"]));
+                }
+            }
+        }
+    }
+    println!("checked {checked} cases that ksqlDB rejects while parsing");
+    assert!(checked >= 15, "only {checked} such cases found");
+    assert!(accepted.is_empty(), "accepted: {accepted:#?}");
+}

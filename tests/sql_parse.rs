@@ -185,6 +185,8 @@ fn admin_statements_round_trip() {
         "SHOW SOURCE CONNECTORS",
         "DESCRIBE EXTENDED S",
         "DESCRIBE STREAMS",
+        "DESCRIBE `STREAMS`",
+        "TERMINATE `ALL`",
         "DESCRIBE FUNCTION SUBSTRING",
         "EXPLAIN CTAS_OUT_1",
         "EXPLAIN SELECT * FROM S EMIT CHANGES",

@@ -49,7 +49,7 @@ fn format_one(name: &str, text: &str, check: bool, out: &mut impl Write) -> io::
             Ok(true)
         }
         Err(err) => {
-            eprintln!("{name}:{err}");
+            eprintln!("{name}: {err}");
             Ok(false)
         }
     }

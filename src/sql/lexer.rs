@@ -55,14 +55,15 @@ pub fn tokenize(text: &str) -> Result<Vec<Tok>> {
             )
         })?;
     let offsets = LineOffsets::new(text);
+    let mut cursor = ByteCursor::default();
     let mut out = Vec::with_capacity(tokens.len() + 1);
     for token in tokens {
         if matches!(token.token, Token::Whitespace(_)) {
             continue;
         }
         out.push(Tok {
-            start: offsets.byte_offset(text, token.span.start),
-            end: offsets.byte_offset(text, token.span.end),
+            start: cursor.seek(&offsets, text, token.span.start),
+            end: cursor.seek(&offsets, text, token.span.end),
             line: token.span.start.line,
             column: token.span.start.column,
             token: token.token,
@@ -79,6 +80,40 @@ pub fn tokenize(text: &str) -> Result<Vec<Tok>> {
     Ok(out)
 }
 
+/// Turns locations into byte offsets, moving forward from the previous one: tokens
+/// come in order, so each character is stepped over about once.
+#[derive(Default)]
+struct ByteCursor {
+    line: u64,
+    column: u64,
+    byte: usize,
+}
+
+impl ByteCursor {
+    fn seek(&mut self, offsets: &LineOffsets, text: &str, location: Location) -> usize {
+        let behind = location.line < self.line
+            || (location.line == self.line && location.column < self.column);
+        if self.line == 0 || behind || location.line != self.line {
+            let Some(start) = offsets.line_start(location.line) else {
+                return text.len();
+            };
+            self.line = location.line;
+            self.column = 1;
+            self.byte = start;
+        }
+        let rest = text.get(self.byte..).unwrap_or("");
+        let steps =
+            usize::try_from(location.column.saturating_sub(self.column)).unwrap_or(usize::MAX);
+        let advanced = match rest.char_indices().nth(steps) {
+            Some((offset, _)) => offset,
+            None => rest.len(),
+        };
+        self.byte += advanced;
+        self.column = location.column;
+        self.byte
+    }
+}
+
 /// Byte offsets of line starts, to turn (line, column) into a byte offset.
 struct LineOffsets {
     starts: Vec<usize>,
@@ -91,17 +126,9 @@ impl LineOffsets {
         LineOffsets { starts }
     }
 
-    fn byte_offset(&self, text: &str, location: Location) -> usize {
-        let line_index = usize::try_from(location.line.saturating_sub(1)).unwrap_or(usize::MAX);
-        let Some(&line_start) = self.starts.get(line_index) else {
-            return text.len();
-        };
-        let column = usize::try_from(location.column.saturating_sub(1)).unwrap_or(usize::MAX);
-        let rest = text.get(line_start..).unwrap_or("");
-        match rest.char_indices().nth(column) {
-            Some((offset, _)) => line_start + offset,
-            None => text.len(),
-        }
+    fn line_start(&self, line: u64) -> Option<usize> {
+        let index = usize::try_from(line.saturating_sub(1)).ok()?;
+        self.starts.get(index).copied()
     }
 
     fn end_location(&self, text: &str) -> (u64, u64) {

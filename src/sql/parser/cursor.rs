@@ -130,10 +130,10 @@ impl<'a> Parser<'a> {
             for _ in kws {
                 self.advance();
             }
-        } else if let Some(first) = kws.first() {
-            if !Self::is_keyword(self.peek(), first) {
-                self.note_expected(first);
-            }
+        } else if let Some(first) = kws.first()
+            && !Self::is_keyword(self.peek(), first)
+        {
+            self.note_expected(first);
         }
         all
     }

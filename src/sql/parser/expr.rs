@@ -136,14 +136,14 @@ impl Parser<'_> {
 
     /// Grammar: value_expr
     pub(super) fn value_expr(&mut self) -> Result<Expr> {
-        self.nested(|p| {
-            let mut left = p.additive()?;
-            while p.eat(&Token::StringConcat, "'||'") {
-                let right = p.additive()?;
-                left = Expr::binary(left, BinaryOp::Concat, right);
-            }
-            Ok(left)
-        })
+        // Not counted as a nesting level: every way back here passes through
+        // `expression`, `unary` or `not_expr`, which are.
+        let mut left = self.additive()?;
+        while self.eat(&Token::StringConcat, "'||'") {
+            let right = self.additive()?;
+            left = Expr::binary(left, BinaryOp::Concat, right);
+        }
+        Ok(left)
     }
 
     /// Grammar: additive

@@ -105,10 +105,10 @@ impl Parser<'_> {
     fn grouping_list(&mut self) -> Result<Vec<Expr>> {
         if self.peek() == &Token::LParen {
             let start = self.pos();
-            if let Ok(list) = self.parenthesized_grouping() {
-                if list.len() > 1 {
-                    return Ok(list);
-                }
+            if let Ok(list) = self.parenthesized_grouping()
+                && list.len() > 1
+            {
+                return Ok(list);
             }
             // One parenthesized expression, which may go on (`(A + B) * 2`) or hold
             // a predicate (`(A IS NULL)`): read it as a value expression instead.

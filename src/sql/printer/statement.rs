@@ -4,7 +4,7 @@ use std::fmt;
 
 use super::{write_list, write_string};
 use crate::sql::ast::{
-    ColumnConstraint, ConnectorKind, DescribeTarget, ExplainTarget, Property, QueryTarget,
+    ColumnConstraint, ConnectorKind, DescribeTarget, ExplainTarget, Ident, Property, QueryTarget,
     ShowTarget, SourceKind, Statement, StatementKind, TableElement, TopicName,
 };
 
@@ -91,8 +91,18 @@ impl fmt::Display for QueryTarget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             QueryTarget::All => f.write_str("ALL"),
-            QueryTarget::Query(id) => write!(f, "{id}"),
+            QueryTarget::Query(id) => write_unambiguous(f, id, &["ALL"]),
         }
+    }
+}
+
+/// Writes a name, quoted when bare it would read as one of `keywords` here
+/// (`DESCRIBE \`STREAMS\`` describes a source named STREAMS).
+fn write_unambiguous(f: &mut fmt::Formatter<'_>, name: &Ident, keywords: &[&str]) -> fmt::Result {
+    if keywords.contains(&name.as_str()) {
+        write!(f, "`{}`", name.as_str())
+    } else {
+        write!(f, "{name}")
     }
 }
 
@@ -133,7 +143,12 @@ impl fmt::Display for DescribeTarget {
         match self {
             DescribeTarget::Source { name, extended } => {
                 let e = if *extended { "EXTENDED " } else { "" };
-                write!(f, "{e}{name}")
+                f.write_str(e)?;
+                write_unambiguous(
+                    f,
+                    name,
+                    &["STREAMS", "TABLES", "FUNCTION", "CONNECTOR", "EXTENDED"],
+                )
             }
             DescribeTarget::Streams { extended: e } => write!(f, "STREAMS{}", extended(*e)),
             DescribeTarget::Tables { extended: e } => write!(f, "TABLES{}", extended(*e)),
