@@ -48,6 +48,7 @@ impl DecodedColumns {
 #[derive(Debug, Clone)]
 pub struct RecordDecoder {
     kind: FormatKind,
+    part: SerdePart,
     columns: Vec<Column>,
     shape: Shape,
 }
@@ -57,6 +58,7 @@ impl RecordDecoder {
     pub fn try_new(spec: &FormatSpec, part: SerdePart, columns: &[Column]) -> Result<Self> {
         Ok(RecordDecoder {
             kind: spec.kind,
+            part,
             columns: columns.to_vec(),
             shape: shape_of(spec, part, columns)?,
         })
@@ -148,8 +150,8 @@ impl RecordDecoder {
             .zip(&self.columns)
             .map(|(cells, column)| {
                 let refs: Vec<&Cell<'_>> = cells.iter().collect();
-                build_array(&column.ty, &refs).map_err(|message| FormatError::Serialize {
-                    part: SerdePart::Value,
+                build_array(&column.ty, &refs).map_err(|message| FormatError::Internal {
+                    part: self.part,
                     message: format!("column `{}`: {message}", column.name),
                 })
             })
