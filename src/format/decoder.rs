@@ -5,7 +5,7 @@ use arrow::array::{ArrayRef, BooleanArray};
 use super::cell::{Cell, build_array};
 use super::delimited::decode_delimited;
 use super::error::{FormatError, Result, RowError};
-use super::json_decode::decode_json;
+use super::json_decode::{decode_json, decode_json_row_into};
 use super::kafka::decode_kafka;
 use super::schema::Column;
 use super::shape::{Shape, shape_of};
@@ -48,6 +48,7 @@ impl DecodedColumns {
 #[derive(Debug, Clone)]
 pub struct RecordDecoder {
     kind: FormatKind,
+    part: SerdePart,
     columns: Vec<Column>,
     shape: Shape,
 }
@@ -57,6 +58,7 @@ impl RecordDecoder {
     pub fn try_new(spec: &FormatSpec, part: SerdePart, columns: &[Column]) -> Result<Self> {
         Ok(RecordDecoder {
             kind: spec.kind,
+            part,
             columns: columns.to_vec(),
             shape: shape_of(spec, part, columns)?,
         })
@@ -107,6 +109,16 @@ impl RecordDecoder {
         let mut null_records = Vec::with_capacity(payloads.len());
         let mut errors = Vec::new();
         for (row, payload) in payloads.iter().enumerate() {
+            if let (Shape::JsonObject(row_type), Some(bytes)) = (&self.shape, payload) {
+                columns.iter_mut().for_each(|c| c.push(Cell::Null));
+                let decoded = decode_json_row_into(bytes, row_type, &mut columns, row);
+                null_records.push(matches!(decoded, Ok(false)));
+                if let Err(message) = decoded {
+                    errors.push(RowError { row, message });
+                    columns.iter_mut().for_each(|c| c[row] = Cell::Null);
+                }
+                continue;
+            }
             let decoded = self.decode_record(*payload);
             null_records.push(matches!(decoded, Ok(None)));
             match decoded {
@@ -138,8 +150,8 @@ impl RecordDecoder {
             .zip(&self.columns)
             .map(|(cells, column)| {
                 let refs: Vec<&Cell<'_>> = cells.iter().collect();
-                build_array(&column.ty, &refs).map_err(|message| FormatError::Serialize {
-                    part: SerdePart::Value,
+                build_array(&column.ty, &refs).map_err(|message| FormatError::Internal {
+                    part: self.part,
                     message: format!("column `{}`: {message}", column.name),
                 })
             })

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use super::cell::{Cell, cell_at};
 use super::delimited::encode_delimited;
 use super::error::{FormatError, Result};
-use super::json_encode::write_json;
+use super::json_encode::{write_json, write_json_string};
 use super::kafka::encode_kafka;
 use super::schema::Column;
 use super::shape::{Shape, shape_of};
@@ -63,9 +63,18 @@ impl RecordEncoder {
                     Some(out.into_bytes())
                 }
             },
-            Shape::JsonObject(ty) => {
+            Shape::JsonObject(_) => {
                 let mut out = String::with_capacity(16 * cells.len());
-                write_json(&Cell::Struct(cells.to_vec()), ty, &mut out);
+                out.push('{');
+                for (i, (cell, column)) in cells.iter().zip(&self.columns).enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_json_string(&column.name, &mut out);
+                    out.push(':');
+                    write_json(cell, &column.ty, &mut out);
+                }
+                out.push('}');
                 Some(out.into_bytes())
             }
         })

@@ -38,6 +38,10 @@ pub enum FormatError {
     #[error("Failed to serialize {part} record: {message}")]
     Serialize { part: SerdePart, message: String },
 
+    /// Decoded values that do not fit the column's Arrow array: a bug, never bad input.
+    #[error("Internal error decoding {part} columns (this is a bug): {message}")]
+    Internal { part: SerdePart, message: String },
+
     /// A QTT test value that cannot be turned into bytes of the format.
     #[error("Cannot write test {part} {value} as {format}: {reason}")]
     TestValue {

@@ -21,6 +21,112 @@ pub fn decode_json<'a>(bytes: &'a [u8], ty: &SqlType) -> Result<Cell<'a>, String
     Ok(cell)
 }
 
+/// Decodes one JSON object straight into row `row` of `columns` (one vector per field of
+/// `row_type`, each already holding a placeholder at `row`), which spares a vector per
+/// record. Returns `Ok(false)` for the literal `null`. On error the row holds leftovers
+/// that the caller must reset.
+pub fn decode_json_row_into<'a>(
+    bytes: &'a [u8],
+    row_type: &SqlType,
+    columns: &mut [Vec<Cell<'a>>],
+    row: usize,
+) -> Result<bool, String> {
+    let SqlType::Struct(fields) = row_type else {
+        return Err(format!(
+            "row type {row_type} is not a STRUCT: this is a bug"
+        ));
+    };
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let present = de::Deserializer::deserialize_any(
+        &mut de,
+        RowVisitor {
+            row_type,
+            fields,
+            columns,
+            row,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(present)
+}
+
+struct RowVisitor<'s, 'a, 't> {
+    row_type: &'t SqlType,
+    fields: &'t [crate::sql::StructField],
+    columns: &'s mut [Vec<Cell<'a>>],
+    row: usize,
+}
+
+impl RowVisitor<'_, '_, '_> {
+    fn refuse<E: de::Error>(&self, node: &str) -> Result<bool, E> {
+        Err(E::custom(conversion_error(node, self.row_type)))
+    }
+}
+
+impl<'de> Visitor<'de> for RowVisitor<'_, 'de, '_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a JSON object for {}", self.row_type)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<bool, E> {
+        self.refuse("BooleanNode")
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<bool, E> {
+        self.refuse(integer_node(i128::from(v)))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<bool, E> {
+        self.refuse(integer_node(i128::from(v)))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<bool, E> {
+        self.refuse("DoubleNode")
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<bool, E> {
+        self.refuse("TextNode")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<bool, A::Error> {
+        self.refuse("ArrayNode")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            match field_index(self.fields, &key) {
+                Some(i) => {
+                    let cell = map.next_value_seed(CellSeed {
+                        ty: &self.fields[i].ty,
+                    })?;
+                    if let Some(slot) = self.columns.get_mut(i).and_then(|c| c.get_mut(self.row)) {
+                        *slot = cell;
+                    }
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// The field a JSON key names: the exact name first, else ignoring ASCII case.
+fn field_index(fields: &[crate::sql::StructField], key: &str) -> Option<usize> {
+    fields
+        .iter()
+        .position(|f| f.name == key)
+        .or_else(|| fields.iter().position(|f| f.name.eq_ignore_ascii_case(key)))
+}
+
 /// Deserializes a value of `ty`, applying ksqlDB's coercions.
 struct CellSeed<'t> {
     ty: &'t SqlType,
@@ -166,15 +272,7 @@ impl<'de> Visitor<'de> for CellVisitor<'_> {
             SqlType::Struct(fields) => {
                 let mut values = vec![Cell::Null; fields.len()];
                 while let Some(key) = map.next_key_seed(KeySeed)? {
-                    let index = fields
-                        .iter()
-                        .position(|f| f.name == key.as_ref())
-                        .or_else(|| {
-                            fields
-                                .iter()
-                                .position(|f| f.name.eq_ignore_ascii_case(key.as_ref()))
-                        });
-                    match index {
+                    match field_index(fields, &key) {
                         Some(i) => {
                             values[i] = map.next_value_seed(CellSeed { ty: &fields[i].ty })?
                         }
