@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Int32Array, StringArray};
+use arrow::array::{Array, ArrayRef, Int32Array, StringArray};
 use datafusion::common::ScalarValue;
 use proptest::prelude::*;
 use runnel::functions::{AggregateState, FunctionRegistry};
