@@ -10,6 +10,7 @@ pub mod java_format;
 pub mod json;
 pub mod math;
 pub mod nulls;
+pub mod regexp;
 pub mod rounding;
 pub mod string;
 pub mod udf;
@@ -86,6 +87,7 @@ pub fn builtins() -> Vec<ScalarFunction> {
     let mut all = Vec::new();
     all.extend(math::functions());
     all.extend(string::functions());
+    all.extend(regexp::functions());
     all.extend(nulls::functions());
     all.extend(datetime::functions());
     all.extend(collections::functions());
