@@ -18,6 +18,9 @@ use super::udf::{any_null, map_rows};
 
 const CATEGORY: &str = "STRING";
 
+/// The longest result LPAD/RPAD build: a huge length must fail, not exhaust memory.
+pub const MAX_PAD_LENGTH: usize = 1 << 24;
+
 fn meta(
     name: &'static str,
     description: &'static str,
@@ -451,7 +454,7 @@ fn instr(s: &str, needle: &str, position: i64, occurrence: i64) -> i32 {
     let chars: Vec<char> = s.chars().collect();
     let pattern: Vec<char> = needle.chars().collect();
     let len = chars.len() as i64;
-    if occurrence <= 0 || position == 0 || position.abs() > len.max(1) {
+    if occurrence <= 0 || position == 0 || position.unsigned_abs() > len.max(1) as u64 {
         return 0;
     }
     let matches_at = |i: i64| -> bool {
@@ -499,7 +502,13 @@ fn eval_pad(args: &[ArrayRef], ret: &DataType, rows: usize, left: bool) -> DFRes
         let Some(target) = as_i64(&row[1]).filter(|l| *l >= 0) else {
             return Ok(ScalarValue::Null);
         };
-        let target = target as usize;
+        let target = usize::try_from(target).unwrap_or(usize::MAX);
+        if target > MAX_PAD_LENGTH {
+            return Err(exec_error(
+                "PAD",
+                format!("a length of {target} is above the limit of {MAX_PAD_LENGTH}"),
+            ));
+        }
         if let (Some(s), Some(pad)) = (as_str(&row[0]), as_str(&row[2])) {
             let input: Vec<char> = s.chars().collect();
             let padding: Vec<char> = pad.chars().collect();
@@ -601,9 +610,9 @@ fn eval_mask(
                 let in_region = match region {
                     MaskRegion::All => true,
                     MaskRegion::Left => i < count,
-                    MaskRegion::Right => i + count >= len,
+                    MaskRegion::Right => i.saturating_add(count) >= len,
                     MaskRegion::KeepLeft => i >= count,
-                    MaskRegion::KeepRight => i + count < len,
+                    MaskRegion::KeepRight => i.saturating_add(count) < len,
                 };
                 if !in_region {
                     return *c;
@@ -797,5 +806,41 @@ mod tests {
             &[SqlType::String, SqlType::Int],
         );
         assert_eq!(texts(&out), vec![Some("XxXx-$123xy Z".into())]);
+    }
+
+    #[test]
+    fn extreme_arguments_do_not_panic() {
+        assert_eq!(instr("abc", "b", i64::MIN, 1), 0);
+        assert_eq!(instr("abc", "b", 1, i64::MAX), 0);
+        let out = call(
+            "MASK_RIGHT",
+            vec![strings(&[Some("Ab1")]), ints(&[Some(i32::MAX)])],
+            &[SqlType::String, SqlType::Int],
+        );
+        assert_eq!(texts(&out), vec![Some("Xxn".into())]);
+        let pad = functions()
+            .into_iter()
+            .find(|f| f.meta.name == "RPAD")
+            .expect("RPAD");
+        let result = pad
+            .udf()
+            .invoke_with_args(datafusion::logical_expr::ScalarFunctionArgs {
+                args: vec![
+                    datafusion::logical_expr::ColumnarValue::Scalar(ScalarValue::Utf8(Some(
+                        "a".into(),
+                    ))),
+                    datafusion::logical_expr::ColumnarValue::Scalar(ScalarValue::Int32(Some(
+                        i32::MAX,
+                    ))),
+                    datafusion::logical_expr::ColumnarValue::Scalar(ScalarValue::Utf8(Some(
+                        "b".into(),
+                    ))),
+                ],
+                arg_fields: vec![],
+                number_rows: 1,
+                return_field: Arc::new(arrow::datatypes::Field::new("out", DataType::Utf8, true)),
+                config_options: Arc::new(datafusion::config::ConfigOptions::default()),
+            });
+        assert!(result.is_err(), "a 2 GiB pad is refused");
     }
 }
