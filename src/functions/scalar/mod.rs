@@ -8,6 +8,7 @@ pub mod collections;
 pub mod datetime;
 pub mod java_format;
 pub mod json;
+pub mod mask;
 pub mod math;
 pub mod nulls;
 pub mod regexp;
@@ -88,6 +89,7 @@ pub fn builtins() -> Vec<ScalarFunction> {
     all.extend(math::functions());
     all.extend(string::functions());
     all.extend(regexp::functions());
+    all.extend(mask::functions());
     all.extend(nulls::functions());
     all.extend(datetime::functions());
     all.extend(collections::functions());
