@@ -404,5 +404,7 @@ fn batch_rows_outside_the_array_are_an_error() {
     let ints: ArrayRef = Arc::new(Int32Array::from(vec![1, 2]));
     assert!(sum.add_rows(&[Arc::clone(&ints)], &[0, 5]).is_err());
     let (mut max, _) = state("MAX", &[SqlType::Int], &[]);
-    assert!(max.add_rows(&[ints], &[2]).is_err());
+    assert!(max.add_rows(&[Arc::clone(&ints)], &[2]).is_err());
+    let (mut count, _) = state("COUNT", &[SqlType::Int], &[]);
+    assert!(count.add_rows(&[ints], &[3]).is_err());
 }

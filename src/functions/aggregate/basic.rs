@@ -186,7 +186,18 @@ impl AggregateState for Count {
 
     fn add_rows(&mut self, args: &[ArrayRef], rows: &[usize]) -> Result<()> {
         let counted = match args.first() {
-            Some(array) if !self.all_rows => rows.iter().filter(|&&i| array.is_valid(i)).count(),
+            Some(array) if !self.all_rows => {
+                if let Some(bad) = rows.iter().find(|&&i| i >= array.len()) {
+                    return Err(FunctionError::evaluation(
+                        "COUNT",
+                        format!(
+                            "row {bad} is outside a batch of {} rows (a bug)",
+                            array.len()
+                        ),
+                    ));
+                }
+                rows.iter().filter(|&&i| array.is_valid(i)).count()
+            }
             _ => rows.len(),
         };
         self.count += counted as i64;
