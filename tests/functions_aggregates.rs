@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Int32Array, StringArray};
+use arrow::array::{Array, ArrayRef, Int32Array, StringArray};
 use datafusion::common::ScalarValue;
 use proptest::prelude::*;
 use runnel::functions::{AggregateState, FunctionRegistry};
@@ -365,4 +365,46 @@ proptest! {
             assert_same(&restored.result().expect("result"), &state.result().expect("result"), name);
         }
     }
+}
+
+proptest! {
+    #[test]
+    fn batch_entry_points_equal_row_by_row(
+        values in proptest::collection::vec(proptest::option::weighted(0.8, -1000i32..1000), 1..40),
+        picks in proptest::collection::vec(any::<proptest::sample::Index>(), 0..40),
+    ) {
+        let rows: Vec<usize> = picks.iter().map(|p| p.index(values.len())).collect();
+        let ints: ArrayRef = Arc::new(Int32Array::from(values.clone()));
+        let longs: ArrayRef = Arc::new(arrow::array::Int64Array::from(values.iter().map(|v| v.map(i64::from)).collect::<Vec<_>>()));
+        let doubles: ArrayRef = Arc::new(arrow::array::Float64Array::from(values.iter().map(|v| v.map(|x| f64::from(x) / 4.0)).collect::<Vec<_>>()));
+        let cases = [
+            ("SUM", SqlType::Int, &ints),
+            ("SUM", SqlType::BigInt, &longs),
+            ("SUM", SqlType::Double, &doubles),
+            ("AVG", SqlType::Int, &ints),
+            ("AVG", SqlType::Double, &doubles),
+            ("COUNT", SqlType::BigInt, &longs),
+            ("MAX", SqlType::Int, &ints),
+        ];
+        for (name, ty, array) in cases {
+            let (mut batch, _) = state(name, std::slice::from_ref(&ty), &[]);
+            batch.add_rows(&[Arc::clone(array)], &rows).expect("batch add");
+            let (mut single, _) = state(name, std::slice::from_ref(&ty), &[]);
+            for &i in &rows {
+                single.add(&[ScalarValue::try_from_array(array, i).expect("value")]).expect("add");
+            }
+            assert_same(&batch.result().expect("result"), &single.result().expect("result"), name);
+        }
+    }
+}
+
+#[test]
+fn batch_rows_outside_the_array_are_an_error() {
+    let (mut sum, _) = state("SUM", &[SqlType::Int], &[]);
+    let ints: ArrayRef = Arc::new(Int32Array::from(vec![1, 2]));
+    assert!(sum.add_rows(&[Arc::clone(&ints)], &[0, 5]).is_err());
+    let (mut max, _) = state("MAX", &[SqlType::Int], &[]);
+    assert!(max.add_rows(&[Arc::clone(&ints)], &[2]).is_err());
+    let (mut count, _) = state("COUNT", &[SqlType::Int], &[]);
+    assert!(count.add_rows(&[ints], &[3]).is_err());
 }

@@ -2,7 +2,8 @@
 
 use std::any::Any;
 
-use arrow::array::{Array, ArrayRef};
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type};
 use datafusion::common::ScalarValue;
 
 use crate::functions::error::{FunctionError, Result};
@@ -11,7 +12,7 @@ use crate::functions::values::{as_f64, decimal_to_f64, list_elements};
 use crate::sql::SqlType;
 
 use super::codec::{StateReader, StateWriter};
-use super::{AggregateFunction, AggregateSpec, AggregateState, same_state};
+use super::{AggregateFunction, AggregateSpec, AggregateState, for_each_row, same_state};
 
 const CATEGORY: &str = "AGGREGATE";
 
@@ -185,7 +186,18 @@ impl AggregateState for Count {
 
     fn add_rows(&mut self, args: &[ArrayRef], rows: &[usize]) -> Result<()> {
         let counted = match args.first() {
-            Some(array) if !self.all_rows => rows.iter().filter(|&&i| array.is_valid(i)).count(),
+            Some(array) if !self.all_rows => {
+                if let Some(bad) = rows.iter().find(|&&i| i >= array.len()) {
+                    return Err(FunctionError::evaluation(
+                        "COUNT",
+                        format!(
+                            "row {bad} is outside a batch of {} rows (a bug)",
+                            array.len()
+                        ),
+                    ));
+                }
+                rows.iter().filter(|&&i| array.is_valid(i)).count()
+            }
             _ => rows.len(),
         };
         self.count += counted as i64;
@@ -309,6 +321,46 @@ impl Sum {
         Ok(self)
     }
 
+    /// Adds the listed rows of an INT, BIGINT or DOUBLE column straight from the Arrow
+    /// array; returns how many non-null values it added, or `None` for other types.
+    fn add_array_rows(&mut self, array: &ArrayRef, rows: &[usize]) -> Result<Option<i64>> {
+        if let Some(bad) = rows.iter().find(|&&i| i >= array.len()) {
+            return Err(FunctionError::evaluation(
+                "SUM",
+                format!(
+                    "row {bad} is outside a batch of {} rows (a bug)",
+                    array.len()
+                ),
+            ));
+        }
+        let mut added = 0i64;
+        match (&mut self.total, array.data_type()) {
+            (Total::Integer(total), DataType::Int32) => {
+                let values = array.as_primitive::<Int32Type>();
+                for &i in rows.iter().filter(|&&i| values.is_valid(i)) {
+                    *total = total.wrapping_add(i128::from(values.value(i)));
+                    added += 1;
+                }
+            }
+            (Total::Integer(total), DataType::Int64) => {
+                let values = array.as_primitive::<Int64Type>();
+                for &i in rows.iter().filter(|&&i| values.is_valid(i)) {
+                    *total = total.wrapping_add(i128::from(values.value(i)));
+                    added += 1;
+                }
+            }
+            (Total::Double(total), DataType::Float64) => {
+                let values = array.as_primitive::<Float64Type>();
+                for &i in rows.iter().filter(|&&i| values.is_valid(i)) {
+                    *total += values.value(i);
+                    added += 1;
+                }
+            }
+            _ => return Ok(None),
+        }
+        Ok(Some(added))
+    }
+
     fn merge_total(&mut self, other: &Sum) -> Result<()> {
         match (&mut self.total, &other.total) {
             (Total::Integer(a), Total::Integer(b)) => *a = a.wrapping_add(*b),
@@ -341,6 +393,15 @@ impl AggregateState for Sum {
     fn merge(&mut self, other: &dyn AggregateState) -> Result<()> {
         let other = same_state::<Sum>("SUM", other)?;
         self.merge_total(other)
+    }
+
+    fn add_rows(&mut self, args: &[ArrayRef], rows: &[usize]) -> Result<()> {
+        if let Some(array) = args.first()
+            && self.add_array_rows(array, rows)?.is_some()
+        {
+            return Ok(());
+        }
+        for_each_row(args, rows, |row| self.add(row))
     }
 
     fn result(&self) -> Result<ScalarValue> {
@@ -379,6 +440,16 @@ impl AggregateState for Avg {
             self.count -= 1;
         }
         Ok(())
+    }
+
+    fn add_rows(&mut self, args: &[ArrayRef], rows: &[usize]) -> Result<()> {
+        if let Some(array) = args.first()
+            && let Some(added) = self.sum.add_array_rows(array, rows)?
+        {
+            self.count += added;
+            return Ok(());
+        }
+        for_each_row(args, rows, |row| self.add(row))
     }
 
     fn merge(&mut self, other: &dyn AggregateState) -> Result<()> {

@@ -17,7 +17,7 @@ pub mod stats;
 use std::any::Any;
 use std::fmt::Debug;
 
-use arrow::array::ArrayRef;
+use arrow::array::{Array, ArrayRef};
 use arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 
@@ -68,6 +68,12 @@ pub(crate) fn for_each_row(
     for &i in rows {
         row.clear();
         for array in args {
+            if i >= array.len() {
+                return Err(FunctionError::evaluation(
+                    "aggregate",
+                    format!("row {i} is outside a batch of {} rows (a bug)", array.len()),
+                ));
+            }
             row.push(ScalarValue::try_from_array(array, i)?);
         }
         f(&row)?;

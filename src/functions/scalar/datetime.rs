@@ -248,7 +248,7 @@ fn now_column(ret: &DataType, rows: usize, value: i64) -> DFResult<ArrayRef> {
         DataType::Int32 => ScalarValue::Int32(i32::try_from(value).ok()),
         _ => ScalarValue::Int64(Some(value)),
     };
-    Ok(scalar.to_array_of_size(rows)?)
+    scalar.to_array_of_size(rows)
 }
 
 /// A time zone as Java's `ZoneId.of` accepts it: a region name, `UTC`, or an offset.

@@ -340,8 +340,12 @@ fn eval_ceil(args: &[ArrayRef], _: &DataType, _: usize) -> DFResult<ArrayRef> {
         |v| v,
         f64::ceil,
         |m, s| {
-            let unit = 10i128.pow(u32::from(s.max(0) as u8));
-            m.div_euclid(unit) * unit + if m.rem_euclid(unit) > 0 { unit } else { 0 }
+            let unit = 10i128
+                .checked_pow(u32::from(s.max(0) as u8))
+                .unwrap_or(i128::MAX);
+            m.div_euclid(unit)
+                .saturating_mul(unit)
+                .saturating_add(if m.rem_euclid(unit) > 0 { unit } else { 0 })
         },
     )
 }
@@ -353,8 +357,10 @@ fn eval_floor(args: &[ArrayRef], _: &DataType, _: usize) -> DFResult<ArrayRef> {
         |v| v,
         f64::floor,
         |m, s| {
-            let unit = 10i128.pow(u32::from(s.max(0) as u8));
-            m.div_euclid(unit) * unit
+            let unit = 10i128
+                .checked_pow(u32::from(s.max(0) as u8))
+                .unwrap_or(i128::MAX);
+            m.div_euclid(unit).saturating_mul(unit)
         },
     )
 }

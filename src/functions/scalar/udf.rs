@@ -59,16 +59,9 @@ impl Hash for KsqlUdf {
     }
 }
 
-impl ScalarUDFImpl for KsqlUdf {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, arg_types: &[DataType]) -> DFResult<DataType> {
+impl KsqlUdf {
+    /// The ksqlDB return type for these Arrow argument types, or the planning error.
+    fn check_arguments(&self, arg_types: &[DataType]) -> DFResult<SqlType> {
         let args: Vec<Option<SqlType>> = arg_types
             .iter()
             .map(|t| match t {
@@ -92,6 +85,21 @@ impl ScalarUDFImpl for KsqlUdf {
                 shown.join(", ")
             ))
         })?;
+        Ok(ty)
+    }
+}
+
+impl ScalarUDFImpl for KsqlUdf {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> DFResult<DataType> {
+        let ty = self.check_arguments(arg_types)?;
         ty.to_arrow().ok_or_else(|| {
             DataFusionError::Internal(format!(
                 "return type {ty} of {} has no Arrow type",
@@ -121,6 +129,10 @@ impl ScalarUDFImpl for KsqlUdf {
             .iter()
             .map(|a| a.to_array(rows))
             .collect::<DFResult<Vec<_>>>()?;
+        // Evaluators index their arguments by position; re-checking here means a call
+        // that bypassed planning fails cleanly instead of reaching them.
+        let types: Vec<DataType> = arrays.iter().map(|a| a.data_type().clone()).collect();
+        self.check_arguments(&types)?;
         let out = (self.eval)(&arrays, args.return_field.data_type(), rows)?;
         if all_scalar && !args.args.is_empty() {
             Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
