@@ -33,6 +33,8 @@ enum Command {
     /// Measure throughput.
     #[command(subcommand)]
     Bench(runnel::cli::bench::BenchCommand),
+    /// Run a SQL file headless (`--bounded`: process what is in the log, then exit).
+    Run(runnel::cli::run::RunArgs),
     /// Run ksqlDB QTT/RQTT test files (a file or a folder).
     Test(runnel::cli::test::TestArgs),
 }
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
             Command::Topic(cmd) => runnel::cli::topic::run(&cli.data_dir, cmd).map_err(Into::into),
             Command::Group(cmd) => runnel::cli::group::run(&cli.data_dir, cmd).map_err(Into::into),
             Command::Bench(cmd) => runnel::cli::bench::run(&cli.data_dir, cmd).map_err(Into::into),
+            Command::Run(args) => runnel::cli::run::run(&cli.data_dir, args),
             Command::Test(args) => runnel::cli::test::run(args),
         },
     };

@@ -3,5 +3,6 @@
 pub mod bench;
 pub mod fmt;
 pub mod group;
+pub mod run;
 pub mod test;
 pub mod topic;

@@ -7,6 +7,7 @@
 mod ddl;
 pub mod error;
 mod insert;
+mod print;
 mod query;
 
 use std::collections::BTreeMap;
@@ -20,7 +21,7 @@ pub use error::{EngineError, Result};
 
 use crate::catalog::{Catalog, QueryInfo};
 use crate::exec::processing_log::PROCESSING_LOG;
-use crate::exec::{ProcessingError, SelectTask};
+use crate::exec::{ProcessingError, SelectTask, TaskMetrics};
 use crate::functions::registry::FunctionRegistry;
 use crate::log::{Log, Record, TopicConfig};
 use crate::plan::FunctionResolver;
@@ -29,13 +30,32 @@ use crate::sql::ast::{Statement, StatementKind};
 /// What a statement did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    SourceCreated { name: String },
-    SourceDropped { name: String },
-    TypeCreated { name: String },
-    TypeDropped { name: String },
-    QueryStarted { id: String, sink: String },
-    RowInserted { target: String },
-    PropertySet { name: String },
+    SourceCreated {
+        name: String,
+    },
+    SourceDropped {
+        name: String,
+    },
+    TypeCreated {
+        name: String,
+    },
+    TypeDropped {
+        name: String,
+    },
+    QueryStarted {
+        id: String,
+        sink: String,
+    },
+    RowInserted {
+        target: String,
+    },
+    PropertySet {
+        name: String,
+    },
+    /// PRINT's lines.
+    Printed {
+        lines: Vec<String>,
+    },
 }
 
 /// A persistent query and its tasks (one per source partition).
@@ -131,6 +151,15 @@ impl Engine {
                 self.set_property(name, value);
                 Ok(Outcome::PropertySet { name: name.clone() })
             }
+            StatementKind::Print {
+                topic,
+                from_beginning,
+                interval,
+                limit,
+            } => {
+                let lines = self.print_topic(topic, *from_beginning, *interval, *limit)?;
+                Ok(Outcome::Printed { lines })
+            }
             StatementKind::UnsetProperty { name } => {
                 self.properties.remove(name);
                 Ok(Outcome::PropertySet { name: name.clone() })
@@ -150,6 +179,22 @@ impl Engine {
     /// The running queries by id.
     pub fn queries(&self) -> impl Iterator<Item = &RunningQuery> {
         self.queries.values()
+    }
+
+    /// What each running query has done so far, by query id.
+    pub fn query_metrics(&self) -> Vec<(String, TaskMetrics)> {
+        self.queries
+            .values()
+            .map(|q| {
+                let mut total = TaskMetrics::default();
+                for task in &q.tasks {
+                    total.records_in += task.metrics.records_in;
+                    total.records_out += task.metrics.records_out;
+                    total.errors += task.metrics.errors;
+                }
+                (q.info.id.clone(), total)
+            })
+            .collect()
     }
 
     /// Polls every task until none has anything left to read; returns the records read.
