@@ -339,7 +339,13 @@ impl Partition {
                 end,
             });
         }
-        let mut out = Vec::new();
+        // Sized for the common case up front: growing a vector of records is a copy.
+        let mut out = Vec::with_capacity(
+            limits
+                .max_records
+                .min((end - from_offset) as usize)
+                .min(16_384),
+        );
         if from_offset == end || limits.max_records == 0 {
             return Ok(out);
         }
