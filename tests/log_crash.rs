@@ -259,3 +259,61 @@ fn a_failed_write_also_refuses_and_recovery_drops_the_partial_batch() {
     let log = Log::open(dir.path(), options).expect("reopen");
     assert_eq!(read_all(&log, "t").expect("read").len(), 2);
 }
+
+#[test]
+fn interval_flush_syncs_only_when_due_and_never_policy_never_syncs() {
+    use runnel::log::ManualClock;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = Arc::new(ManualClock::new(0));
+    let (storage, faults) = FaultyStorage::new(Arc::new(FsStorage));
+    let options = LogOptions::ephemeral()
+        .with_flush(FlushPolicy::Interval(std::time::Duration::from_millis(100)))
+        .with_clock(Arc::clone(&clock) as _)
+        .with_storage(Arc::new(storage));
+    let log = Log::open(dir.path(), options).expect("open");
+    let topic = log
+        .create_topic("t", TopicConfig::default())
+        .expect("create");
+    let partition = topic.partition(0).expect("partition");
+    let syncs = || faults.syncs.load(Ordering::SeqCst);
+    let before = syncs();
+    partition.append(&[record(0)]).expect("append");
+    assert_eq!(syncs(), before, "not due yet");
+    clock.advance(150);
+    log.run_cleaner_once().expect("cleaner");
+    assert_eq!(
+        syncs(),
+        before + 1,
+        "the cleaner flushes once the interval passed"
+    );
+    log.run_cleaner_once().expect("cleaner");
+    assert_eq!(syncs(), before + 1, "nothing unsynced, nothing to do");
+    partition.append(&[record(1)]).expect("append");
+    clock.advance(150);
+    partition.append(&[record(2)]).expect("append");
+    assert_eq!(syncs(), before + 2, "an append past the interval syncs");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (storage, faults) = FaultyStorage::new(Arc::new(FsStorage));
+    let log = Log::open(
+        dir.path(),
+        LogOptions::ephemeral().with_storage(Arc::new(storage)),
+    )
+    .expect("open");
+    let topic = log
+        .create_topic("t", TopicConfig::default())
+        .expect("create");
+    for i in 0..10 {
+        topic
+            .partition(0)
+            .expect("p")
+            .append(&[record(i)])
+            .expect("append");
+    }
+    drop(log);
+    assert_eq!(
+        faults.syncs.load(Ordering::SeqCst),
+        0,
+        "FlushPolicy::Never never fsyncs"
+    );
+}

@@ -44,7 +44,7 @@ impl OffsetIndex {
     /// Decodes an index file, refusing one that cannot belong to a segment of
     /// `segment_len` bytes spanning `offset_span` offsets (it is then rebuilt).
     pub fn decode(bytes: &[u8], segment_len: u64, offset_span: u64) -> Option<OffsetIndex> {
-        if bytes.len() % OFFSET_ENTRY != 0 {
+        if !bytes.len().is_multiple_of(OFFSET_ENTRY) {
             return None;
         }
         let mut entries = Vec::with_capacity(bytes.len() / OFFSET_ENTRY);
@@ -100,7 +100,7 @@ impl TimeIndex {
     }
 
     pub fn decode(bytes: &[u8], offset_span: u64) -> Option<TimeIndex> {
-        if bytes.len() % TIME_ENTRY != 0 {
+        if !bytes.len().is_multiple_of(TIME_ENTRY) {
             return None;
         }
         let mut entries: Vec<(i64, u32)> = Vec::with_capacity(bytes.len() / TIME_ENTRY);

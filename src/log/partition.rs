@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::watch;
 
@@ -194,6 +195,16 @@ impl Partition {
         let now = self.options.clock.now_ms();
         let mut buf = std::mem::take(&mut writer.buf);
         buf.clear();
+        // One allocation per batch at most: a record costs at most ~30 bytes of framing.
+        let payload: usize = records
+            .iter()
+            .map(|r| {
+                let key = r.key.as_ref().map_or(0, Bytes::len);
+                let value = r.value.as_ref().map_or(0, Bytes::len);
+                key + value + 30 + r.headers.len() * 16
+            })
+            .sum();
+        buf.reserve(payload + 64);
         let mut builder = BatchBuilder::new(&mut buf, base);
         for (delta, record) in records.iter().enumerate() {
             builder.push(
@@ -339,7 +350,13 @@ impl Partition {
                 end,
             });
         }
-        let mut out = Vec::new();
+        // Sized for the common case up front: growing a vector of records is a copy.
+        let mut out = Vec::with_capacity(
+            limits
+                .max_records
+                .min((end - from_offset) as usize)
+                .min(16_384),
+        );
         if from_offset == end || limits.max_records == 0 {
             return Ok(out);
         }

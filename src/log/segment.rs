@@ -14,7 +14,7 @@ use super::record::ConsumedRecord;
 use super::storage::{self, Storage, StorageFile};
 
 /// How much a read or scan asks the file for at once.
-const READ_CHUNK: usize = 256 * 1024;
+const READ_CHUNK: usize = 1024 * 1024;
 
 /// File name of a segment (or its index) with the given base offset.
 pub fn file_name(base_offset: u64, extension: &str) -> String {
@@ -134,7 +134,7 @@ impl Segment {
             .open(&path, false)
             .map_err(|e| LogError::io("opening segment", &path, e))?;
         let len = file
-            .len()
+            .size()
             .map_err(|e| LogError::io("reading the size of", &path, e))?;
         let span = next_base.saturating_sub(base_offset);
         let offsets = storage::read_whole(storage, &path.with_extension("index"))
@@ -194,7 +194,7 @@ impl Segment {
             .open(&path, false)
             .map_err(|e| LogError::io("opening segment", &path, e))?;
         let len = file
-            .len()
+            .size()
             .map_err(|e| LogError::io("reading the size of", &path, e))?;
         let scan = scan(file.as_ref(), &path, base_offset, len)?;
         let mut note = None;

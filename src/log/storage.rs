@@ -15,7 +15,7 @@ pub trait StorageFile: Send + Sync + Debug {
     fn write_all_at(&self, buf: &[u8], position: u64) -> io::Result<()>;
     fn sync_data(&self) -> io::Result<()>;
     fn set_len(&self, len: u64) -> io::Result<()>;
-    fn len(&self) -> io::Result<u64>;
+    fn size(&self) -> io::Result<u64>;
 }
 
 /// File-system operations the log uses.
@@ -36,7 +36,7 @@ pub trait Storage: Send + Sync + Debug {
 /// Reads a whole (small) file through the seam.
 pub fn read_whole(storage: &dyn Storage, path: &Path) -> io::Result<Vec<u8>> {
     let file = storage.open(path, false)?;
-    let len = usize::try_from(file.len()?).map_err(io::Error::other)?;
+    let len = usize::try_from(file.size()?).map_err(io::Error::other)?;
     let mut buf = vec![0u8; len];
     let mut done = 0;
     while done < len {
@@ -94,7 +94,7 @@ impl StorageFile for FsFile {
     fn set_len(&self, len: u64) -> io::Result<()> {
         self.0.set_len(len)
     }
-    fn len(&self) -> io::Result<u64> {
+    fn size(&self) -> io::Result<u64> {
         Ok(self.0.metadata()?.len())
     }
 }
@@ -194,8 +194,8 @@ impl StorageFile for FaultyFile {
     fn set_len(&self, len: u64) -> io::Result<()> {
         self.inner.set_len(len)
     }
-    fn len(&self) -> io::Result<u64> {
-        self.inner.len()
+    fn size(&self) -> io::Result<u64> {
+        self.inner.size()
     }
 }
 
