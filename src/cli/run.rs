@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 
 use crate::engine::{AUTO_OFFSET_RESET, Engine, Outcome};
-use crate::log::{Log, LogOptions};
+use crate::log::{LOG_SUBDIR, Log, LogOptions};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -22,7 +22,7 @@ pub struct RunArgs {
 pub fn run(data_dir: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&args.file)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
-    let log = Log::open(data_dir, LogOptions::default())?;
+    let log = Log::open(data_dir.join(LOG_SUBDIR), LogOptions::default())?;
     let mut engine = Engine::new(log)?;
     if args.bounded {
         // A batch job reads everything that is in its sources.

@@ -19,13 +19,43 @@ use serde::Serialize;
 
 pub use error::{EngineError, Result};
 
-use crate::catalog::{Catalog, QueryInfo};
+use crate::catalog::{Catalog, Column, LogicalSchema, Namespace, QueryInfo, Source};
 use crate::exec::processing_log::PROCESSING_LOG;
 use crate::exec::{ProcessingError, SelectTask, TaskMetrics};
+use crate::format::{FormatKind, FormatSpec};
 use crate::functions::registry::FunctionRegistry;
 use crate::log::{Log, Record, TopicConfig};
 use crate::plan::FunctionResolver;
+use crate::sql::SqlType;
+use crate::sql::ast::SourceKind;
 use crate::sql::ast::{Statement, StatementKind};
+
+/// The stream users query to see the records queries could not process.
+fn processing_log_source() -> Source {
+    let column = |name: &str, ty: SqlType| Column {
+        name: name.to_string(),
+        ty,
+        namespace: Namespace::Value,
+    };
+    Source {
+        name: PROCESSING_LOG.to_string(),
+        kind: SourceKind::Stream,
+        topic: PROCESSING_LOG.to_string(),
+        schema: LogicalSchema::new(vec![
+            column("QUERY_ID", SqlType::String),
+            column("TOPIC", SqlType::String),
+            column("PARTITION", SqlType::Int),
+            column("OFFSET", SqlType::BigInt),
+            column("MESSAGE", SqlType::String),
+        ]),
+        key_format: FormatSpec::new(FormatKind::Kafka),
+        value_format: FormatSpec::new(FormatKind::Json),
+        timestamp: None,
+        window: None,
+        read_only: true,
+        sql: String::new(),
+    }
+}
 
 /// What a statement did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,9 +119,11 @@ impl Engine {
         if log.topic(PROCESSING_LOG).is_none() {
             log.create_topic(PROCESSING_LOG, TopicConfig::default())?;
         }
+        let mut catalog = Catalog::default();
+        catalog.add_source(processing_log_source(), true)?;
         Ok(Engine {
             log,
-            catalog: Catalog::default(),
+            catalog,
             session: SessionContext::new().state(),
             functions: Box::new(functions),
             queries: BTreeMap::new(),
