@@ -208,7 +208,9 @@ pub fn formats_for(
     Ok((key_format, value_format))
 }
 
-fn timestamp_column(
+/// The event-time column `WITH (TIMESTAMP=..., TIMESTAMP_FORMAT=...)` names, checked
+/// against `schema`.
+pub fn timestamp_column(
     props: &BTreeMap<String, String>,
     schema: &LogicalSchema,
 ) -> Result<Option<TimestampColumn>> {
