@@ -463,9 +463,18 @@ impl ExprCompiler<'_> {
                 return Ok(Typed { expr, ty });
             }
         };
+        if matches!(left, Expr::Literal(Literal::Null))
+            && matches!(right, Expr::Literal(Literal::Null))
+        {
+            return Err(PlanError::Type(format!(
+                "Comparison with NULL not supported: NULL {} NULL",
+                op.symbol()
+            )));
+        }
         let (l, r) = self.comparable(whole, left, right, comparison_name(op))?;
+        // ksqlDB compares NULL with anything as false, never as NULL.
         Ok(Typed {
-            expr: binary_expr(l, df_op, r),
+            expr: DfExpr::IsTrue(Box::new(binary_expr(l, df_op, r))),
             ty: SqlType::Boolean,
         })
     }
