@@ -92,7 +92,12 @@ impl SinkExec {
         let pick = |positions: &[usize]| -> Vec<ArrayRef> {
             positions.iter().map(|i| Arc::clone(&columns[*i])).collect()
         };
-        let keys = self.key.encode(&pick(&self.key_positions), rows, None)?;
+        let key_columns = pick(&self.key_positions);
+        // A key whose columns are all NULL is written as a null key, as ksqlDB does.
+        let null_keys: Vec<bool> = (0..rows)
+            .map(|row| !key_columns.is_empty() && key_columns.iter().all(|c| c.is_null(row)))
+            .collect();
+        let keys = self.key.encode(&key_columns, rows, Some(&null_keys))?;
         let deletes: Vec<bool> = kinds.iter().map(|k| *k == RowKind::Delete).collect();
         let values = self
             .value

@@ -343,7 +343,20 @@ impl SourceExec {
                 }
             }
         }
+        let keyed_table =
+            self.source.is_table() && self.source.schema.key_columns().next().is_some();
         for (row, record) in records.iter().enumerate() {
+            if keyed_table && record.key.is_none() && keep[row] {
+                // A table row is identified by its key: without one it cannot be upserted.
+                keep[row] = false;
+                errors.push(ProcessingError {
+                    topic: self.source.topic.clone(),
+                    partition,
+                    offset: record.offset,
+                    message: "Table record with a null key skipped".into(),
+                });
+                continue;
+            }
             if window.is_some() && record.key.is_some() && window_bounds[row] == (0, 0) {
                 // A windowed key too short to hold its window.
                 if keep[row] {
