@@ -141,6 +141,13 @@ impl Engine {
                     spec = spec.with_wrap_single_value(wrap)?;
                 }
             }
+            let delimiter_property = match part {
+                SerdePart::Key => "KEY_DELIMITER",
+                SerdePart::Value => "VALUE_DELIMITER",
+            };
+            if let Some(raw) = props.get(delimiter_property) {
+                spec.delimiter = crate::format::parse_delimiter(delimiter_property, raw)?;
+            }
             Ok(spec)
         };
         let key_format = inherit(SerdePart::Key)?;
