@@ -517,6 +517,12 @@ impl ExprCompiler<'_> {
         branches: &[crate::sql::ast::WhenThen],
         else_result: Option<&Expr>,
     ) -> Result<Typed> {
+        let is_null = |e: &Expr| matches!(e, Expr::Literal(Literal::Null));
+        if branches.iter().all(|b| is_null(&b.then)) && else_result.is_none_or(is_null) {
+            return Err(PlanError::Type(
+                "Invalid Case expression. All case branches have NULL type".into(),
+            ));
+        }
         let operand = operand.map(|o| self.compile(o)).transpose()?;
         let mut whens = Vec::with_capacity(branches.len());
         let mut thens = Vec::with_capacity(branches.len());
