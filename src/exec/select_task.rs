@@ -84,7 +84,7 @@ impl SelectTask {
             is_table: plan.input.source.is_table(),
             filter,
             project,
-            sink: SinkExec::try_new(sink, topic, &is_key)?,
+            sink: SinkExec::try_new(sink, topic, &is_key)?.with_sink_timestamp(sink)?,
             rowtime_index,
             window_indexes,
             partition,

@@ -45,18 +45,34 @@ impl SinkExec {
             .collect();
         let key_positions: Vec<usize> = (0..is_key.len()).filter(|i| is_key[*i]).collect();
         let value_positions: Vec<usize> = (0..is_key.len()).filter(|i| !is_key[*i]).collect();
-        let event_time = match &sink.timestamp {
+        Ok(SinkExec {
+            event_time: None,
+            skipped: Vec::new(),
+            producer: Producer::new(topic),
+            key: RecordEncoder::try_new(&sink.key_format, SerdePart::Key, &key_columns)?,
+            value: RecordEncoder::try_new(&sink.value_format, SerdePart::Value, &value_columns)?,
+            key_positions,
+            value_positions,
+            window: sink.window.map(|w| w.kind),
+        })
+    }
+
+    /// Takes each record's timestamp from the sink's `WITH (TIMESTAMP=...)` column, as a
+    /// persistent query's sink does; rows whose time is invalid are skipped (see
+    /// [`SinkExec::skipped`]).
+    pub fn with_sink_timestamp(mut self, sink: &Source) -> Result<Self> {
+        self.event_time = match &sink.timestamp {
             Some(timestamp) => {
                 let in_key = sink
                     .schema
                     .key_columns()
                     .position(|c| c.name == timestamp.column)
-                    .and_then(|i| key_positions.get(i));
+                    .and_then(|i| self.key_positions.get(i));
                 let in_value = sink
                     .schema
                     .value_columns()
                     .position(|c| c.name == timestamp.column)
-                    .and_then(|i| value_positions.get(i));
+                    .and_then(|i| self.value_positions.get(i));
                 let position = in_key.or(in_value).copied().ok_or_else(|| {
                     ExecError::Internal(format!(
                         "sink timestamp column {} is not an output column",
@@ -67,16 +83,7 @@ impl SinkExec {
             }
             None => None,
         };
-        Ok(SinkExec {
-            event_time,
-            skipped: Vec::new(),
-            producer: Producer::new(topic),
-            key: RecordEncoder::try_new(&sink.key_format, SerdePart::Key, &key_columns)?,
-            value: RecordEncoder::try_new(&sink.value_format, SerdePart::Value, &value_columns)?,
-            key_positions,
-            value_positions,
-            window: sink.window.map(|w| w.kind),
-        })
+        Ok(self)
     }
 
     /// Appends one record per row that is not an `UpdateBefore`; `windows` gives each
