@@ -94,6 +94,9 @@ pub fn source_from_create(
         CatalogError::Invalid("Missing required property \"KAFKA_TOPIC\" for statement".to_string())
     })?;
     if create.elements.is_empty() {
+        // Inferring columns needs a schema registry: refuse its formats as unsupported.
+        FormatSpec::from_properties(&props, SerdePart::Key)?;
+        FormatSpec::from_properties(&props, SerdePart::Value)?;
         return Err(CatalogError::Invalid(
             "The statement does not define any columns.".to_string(),
         ));
@@ -208,7 +211,9 @@ pub fn formats_for(
     Ok((key_format, value_format))
 }
 
-fn timestamp_column(
+/// The event-time column `WITH (TIMESTAMP=..., TIMESTAMP_FORMAT=...)` names, checked
+/// against `schema`.
+pub fn timestamp_column(
     props: &BTreeMap<String, String>,
     schema: &LogicalSchema,
 ) -> Result<Option<TimestampColumn>> {

@@ -80,9 +80,8 @@ impl Engine {
                 }
                 other => other.into(),
             })?;
-            let compatible = typed.ty == *ty
-                || matches!(expr, Expr::Literal(Literal::Null))
-                || (typed.ty.is_numeric() && ty.is_numeric());
+            let compatible =
+                matches!(expr, Expr::Literal(Literal::Null)) || assignable(&typed.ty, ty);
             if !compatible {
                 return Err(EngineError::Statement(format!(
                     "Expected type {ty} for field {name} but got {expr}({})",
@@ -174,5 +173,24 @@ impl Engine {
         Err(EngineError::Statement(format!(
             "Cannot insert values into an unknown stream/table: `{name}`{hint}"
         )))
+    }
+}
+
+/// Whether a value of type `from` may be inserted into a column of type `to`: the same
+/// type, a number into a number, and collections and structs whose elements are.
+fn assignable(from: &SqlType, to: &SqlType) -> bool {
+    match (from, to) {
+        _ if from == to => true,
+        _ if from.is_numeric() && to.is_numeric() => true,
+        (SqlType::Array(a), SqlType::Array(b)) => assignable(a, b),
+        (SqlType::Map(k1, v1), SqlType::Map(k2, v2)) => assignable(k1, k2) && assignable(v1, v2),
+        // Fields pair up by name (case-insensitively, as ksqlDB resolves them).
+        (SqlType::Struct(a), SqlType::Struct(b)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|(x, y)| x.name.eq_ignore_ascii_case(&y.name) && assignable(&x.ty, &y.ty))
+        }
+        _ => false,
     }
 }

@@ -14,6 +14,9 @@ use super::{
     AUTO_OFFSET_RESET, Engine, EngineError, OUTPUT_TOPIC_PREFIX, Outcome, Result, RunningQuery,
 };
 
+/// The session property that makes an invalid source event time fail the query.
+const TIMESTAMP_THROW_ON_INVALID: &str = "ksql.timestamp.throw.on.invalid";
+
 /// The WITH properties `CREATE ... AS SELECT` accepts.
 const SINK_PROPERTIES: &[&str] = &[
     "KAFKA_TOPIC",
@@ -138,6 +141,13 @@ impl Engine {
                     spec = spec.with_wrap_single_value(wrap)?;
                 }
             }
+            let delimiter_property = match part {
+                SerdePart::Key => "KEY_DELIMITER",
+                SerdePart::Value => "VALUE_DELIMITER",
+            };
+            if let Some(raw) = props.get(delimiter_property) {
+                spec.delimiter = crate::format::parse_delimiter(delimiter_property, raw)?;
+            }
             Ok(spec)
         };
         let key_format = inherit(SerdePart::Key)?;
@@ -173,6 +183,7 @@ impl Engine {
                 },
             )?;
         }
+        let timestamp = crate::catalog::ddl::timestamp_column(props, &schema)?;
         Ok(Source {
             name: name.to_string(),
             kind,
@@ -180,7 +191,7 @@ impl Engine {
             schema,
             key_format,
             value_format,
-            timestamp: None,
+            timestamp,
             window: input.window,
             read_only: false,
             sql: sql.to_string(),
@@ -199,6 +210,9 @@ impl Engine {
         let from_latest = self
             .property(AUTO_OFFSET_RESET)
             .is_none_or(|v| v.eq_ignore_ascii_case("latest"));
+        let throw_on_invalid = self
+            .property(TIMESTAMP_THROW_ON_INVALID)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let mut tasks = Vec::new();
         for partition in topic.partitions() {
             let start = if from_latest {
@@ -206,15 +220,18 @@ impl Engine {
             } else {
                 0
             };
-            tasks.push(SelectTask::try_new(
-                &self.log,
-                &self.session,
-                &plan,
-                sink,
-                Arc::clone(partition),
-                &id,
-                start,
-            )?);
+            tasks.push(
+                SelectTask::try_new(
+                    &self.log,
+                    &self.session,
+                    &plan,
+                    sink,
+                    Arc::clone(partition),
+                    &id,
+                    start,
+                )?
+                .with_throw_on_invalid_timestamp(throw_on_invalid),
+            );
         }
         let info = QueryInfo {
             id: id.clone(),

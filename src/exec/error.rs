@@ -17,6 +17,15 @@ pub enum ExecError {
     Arrow(#[from] arrow::error::ArrowError),
     #[error("evaluation: {0}")]
     DataFusion(#[from] datafusion::error::DataFusionError),
+    #[error(
+        "Fatal user code error in TimestampExtractor callback for record at {topic}/{partition}@{offset}: {message}"
+    )]
+    InvalidTimestamp {
+        topic: String,
+        partition: u32,
+        offset: u64,
+        message: String,
+    },
     #[error("{0}")]
     Unsupported(String),
     #[error("internal error (a bug in Runnel): {0}")]

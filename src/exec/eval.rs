@@ -1,8 +1,9 @@
 //! Vectorised evaluation of compiled expressions, falling back to rows on error.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch};
+use arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, new_null_array};
 use datafusion::execution::SessionState;
 use datafusion::physical_plan::PhysicalExpr;
 
@@ -18,7 +19,7 @@ pub struct Evaluator {
 /// evaluated, and the rows that failed (indexes into the input) with their errors.
 pub struct Evaluated {
     pub arrays: Vec<ArrayRef>,
-    /// `None` when every row evaluated.
+    /// Which input rows the arrays cover; `None` when they cover every row.
     pub kept: Option<BooleanArray>,
     pub failures: Vec<(usize, String)>,
 }
@@ -35,45 +36,45 @@ impl Evaluator {
         Ok(Evaluator { exprs })
     }
 
-    fn evaluate_all(&self, batch: &RecordBatch) -> datafusion::error::Result<Vec<ArrayRef>> {
-        self.exprs
-            .iter()
-            .map(|e| {
-                e.evaluate(batch)
-                    .and_then(|v| v.into_array(batch.num_rows()))
-            })
-            .collect()
-    }
-
-    /// Evaluates every expression over `batch`. When the batch fails as a whole (a
-    /// failed CAST, a division by zero), rows are evaluated one by one so that only the
-    /// failing rows are left out, each with its error.
+    /// Evaluates every expression over `batch`. When an expression fails on the batch
+    /// as a whole (a failed CAST, a division by zero), it is evaluated row by row and a
+    /// failing row gets NULL in that column, as ksqlDB does; each such row is reported
+    /// once with its first error. Every input row is kept.
     pub fn evaluate(&self, batch: &RecordBatch) -> Result<Evaluated> {
-        match self.evaluate_all(batch) {
-            Ok(arrays) => Ok(Evaluated {
-                arrays,
-                kept: None,
-                failures: Vec::new(),
-            }),
-            Err(_) => {
-                let mut keep = vec![true; batch.num_rows()];
-                let mut failures = Vec::new();
-                for (row, slot) in keep.iter_mut().enumerate() {
-                    if let Err(err) = self.evaluate_all(&batch.slice(row, 1)) {
-                        *slot = false;
-                        failures.push((row, err.to_string()));
+        let mut first_errors: BTreeMap<usize, String> = BTreeMap::new();
+        let mut arrays = Vec::with_capacity(self.exprs.len());
+        for expr in &self.exprs {
+            let whole = expr
+                .evaluate(batch)
+                .and_then(|v| v.into_array(batch.num_rows()));
+            let array = match whole {
+                Ok(array) => array,
+                Err(_) => {
+                    let data_type = expr.data_type(batch.schema().as_ref())?;
+                    let mut rows: Vec<ArrayRef> = Vec::with_capacity(batch.num_rows());
+                    for row in 0..batch.num_rows() {
+                        let one = expr
+                            .evaluate(&batch.slice(row, 1))
+                            .and_then(|v| v.into_array(1));
+                        rows.push(match one {
+                            Ok(array) => array,
+                            Err(err) => {
+                                first_errors.entry(row).or_insert_with(|| err.to_string());
+                                new_null_array(&data_type, 1)
+                            }
+                        });
                     }
+                    let refs: Vec<&dyn Array> = rows.iter().map(|a| a.as_ref()).collect();
+                    arrow::compute::concat(&refs)?
                 }
-                let kept = BooleanArray::from(keep);
-                let good = arrow::compute::filter_record_batch(batch, &kept)?;
-                let arrays = self.evaluate_all(&good)?;
-                Ok(Evaluated {
-                    arrays,
-                    kept: Some(kept),
-                    failures,
-                })
-            }
+            };
+            arrays.push(array);
         }
+        Ok(Evaluated {
+            arrays,
+            kept: None,
+            failures: first_errors.into_iter().collect(),
+        })
     }
 }
 

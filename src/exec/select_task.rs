@@ -84,13 +84,20 @@ impl SelectTask {
             is_table: plan.input.source.is_table(),
             filter,
             project,
-            sink: SinkExec::try_new(sink, topic, &is_key)?,
+            sink: SinkExec::try_new(sink, topic, &is_key)?.with_sink_timestamp(sink)?,
             rowtime_index,
             window_indexes,
             partition,
             metrics: TaskMetrics::default(),
             errors: Vec::new(),
         })
+    }
+
+    /// With `throw`, an invalid source event time fails the query instead of being
+    /// logged and skipped (`ksql.timestamp.throw.on.invalid`).
+    pub fn with_throw_on_invalid_timestamp(mut self, throw: bool) -> Self {
+        self.source = self.source.with_throw_on_invalid_timestamp(throw);
+        self
     }
 
     /// Processes up to `max_records` available records; returns how many were read.
@@ -209,7 +216,18 @@ impl SelectTask {
             &rowtimes,
             windows.as_ref().map(|(s, e)| (s, e)),
         )?;
-        debug_assert_eq!(rowtimes.len(), kinds.len());
+        let written_offsets = match rows.schema().index_of(crate::plan::select::ROWOFFSET) {
+            Ok(index) => column(index)?.values().to_vec(),
+            Err(_) => Vec::new(),
+        };
+        for (row, message) in self.sink.skipped.drain(..) {
+            errors.push(ProcessingError {
+                topic: self.partition.topic().to_string(),
+                partition: self.partition.id(),
+                offset: written_offsets.get(row).map_or(0, |o| *o as u64),
+                message: format!("Invalid sink timestamp, record skipped: {message}"),
+            });
+        }
         Ok(written)
     }
 }

@@ -6,7 +6,8 @@ use arrow::array::{ArrayRef, Int64Array};
 use bytes::Bytes;
 
 use super::change::RowKind;
-use super::error::Result;
+use super::error::{ExecError, Result};
+use super::source::EventTimeReader;
 use crate::catalog::{Source, WindowType};
 use crate::format::{self, RecordEncoder, SerdePart};
 use crate::log::{Producer, Record, Topic};
@@ -21,6 +22,12 @@ pub struct SinkExec {
     key_positions: Vec<usize>,
     value_positions: Vec<usize>,
     window: Option<WindowType>,
+    /// `WITH (TIMESTAMP=...)` on the sink: the output column whose value becomes the
+    /// record timestamp, and how to read it.
+    event_time: Option<(usize, EventTimeReader)>,
+    /// Rows of the last `write` that were not written because their sink timestamp was
+    /// invalid, with why; the caller reports them to the processing log.
+    pub skipped: Vec<(usize, String)>,
 }
 
 impl SinkExec {
@@ -36,14 +43,47 @@ impl SinkExec {
             .value_columns()
             .map(|c| format::Column::new(&c.name, c.ty.clone()))
             .collect();
+        let key_positions: Vec<usize> = (0..is_key.len()).filter(|i| is_key[*i]).collect();
+        let value_positions: Vec<usize> = (0..is_key.len()).filter(|i| !is_key[*i]).collect();
         Ok(SinkExec {
+            event_time: None,
+            skipped: Vec::new(),
             producer: Producer::new(topic),
             key: RecordEncoder::try_new(&sink.key_format, SerdePart::Key, &key_columns)?,
             value: RecordEncoder::try_new(&sink.value_format, SerdePart::Value, &value_columns)?,
-            key_positions: (0..is_key.len()).filter(|i| is_key[*i]).collect(),
-            value_positions: (0..is_key.len()).filter(|i| !is_key[*i]).collect(),
+            key_positions,
+            value_positions,
             window: sink.window.map(|w| w.kind),
         })
+    }
+
+    /// Takes each record's timestamp from the sink's `WITH (TIMESTAMP=...)` column, as a
+    /// persistent query's sink does; rows whose time is invalid are skipped (see
+    /// [`SinkExec::skipped`]).
+    pub fn with_sink_timestamp(mut self, sink: &Source) -> Result<Self> {
+        self.event_time = match &sink.timestamp {
+            Some(timestamp) => {
+                let in_key = sink
+                    .schema
+                    .key_columns()
+                    .position(|c| c.name == timestamp.column)
+                    .and_then(|i| self.key_positions.get(i));
+                let in_value = sink
+                    .schema
+                    .value_columns()
+                    .position(|c| c.name == timestamp.column)
+                    .and_then(|i| self.value_positions.get(i));
+                let position = in_key.or(in_value).copied().ok_or_else(|| {
+                    ExecError::Internal(format!(
+                        "sink timestamp column {} is not an output column",
+                        timestamp.column
+                    ))
+                })?;
+                Some((position, EventTimeReader::try_new(timestamp)?))
+            }
+            None => None,
+        };
+        Ok(self)
     }
 
     /// Appends one record per row that is not an `UpdateBefore`; `windows` gives each
@@ -59,11 +99,17 @@ impl SinkExec {
         let pick = |positions: &[usize]| -> Vec<ArrayRef> {
             positions.iter().map(|i| Arc::clone(&columns[*i])).collect()
         };
-        let keys = self.key.encode(&pick(&self.key_positions), rows, None)?;
+        let key_columns = pick(&self.key_positions);
+        // A key whose columns are all NULL is written as a null key, as ksqlDB does.
+        let null_keys: Vec<bool> = (0..rows)
+            .map(|row| !key_columns.is_empty() && key_columns.iter().all(|c| c.is_null(row)))
+            .collect();
+        let keys = self.key.encode(&key_columns, rows, Some(&null_keys))?;
         let deletes: Vec<bool> = kinds.iter().map(|k| *k == RowKind::Delete).collect();
         let values = self
             .value
             .encode(&pick(&self.value_positions), rows, Some(&deletes))?;
+        self.skipped.clear();
         let mut written = 0;
         for (row, (key, value)) in keys.into_iter().zip(values).enumerate() {
             if kinds[row] == RowKind::UpdateBefore {
@@ -80,10 +126,20 @@ impl SinkExec {
                 }
                 _ => key,
             };
+            let timestamp = match &self.event_time {
+                Some((position, reader)) => match reader.read(columns[*position].as_ref(), row) {
+                    Ok(millis) => millis,
+                    Err(message) => {
+                        self.skipped.push((row, message));
+                        continue;
+                    }
+                },
+                None => rowtimes.value(row),
+            };
             let record = Record {
                 key,
                 value,
-                timestamp: Some(rowtimes.value(row)),
+                timestamp: Some(timestamp),
                 headers: Vec::new(),
             };
             self.producer.send(record, None)?;

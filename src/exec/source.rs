@@ -2,15 +2,21 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Int32Array, Int64Array, RecordBatch};
+use arrow::array::{
+    Array, ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray,
+};
 use arrow::compute::filter;
 use arrow::datatypes::{Field, Schema, SchemaRef};
+use chrono::NaiveDateTime;
+use chrono::format::Parsed;
+use chrono::format::{Fixed, Item};
 
 use super::change::{ChangeBatch, RowKind};
 use super::error::{ExecError, Result};
 use super::processing_log::ProcessingError;
-use crate::catalog::{Namespace, Source, WindowType};
+use crate::catalog::{Namespace, Source, TimestampColumn, WindowType};
 use crate::format::{self, RecordDecoder, SerdePart};
+use crate::functions::scalar::java_format::JavaFormat;
 use crate::log::ConsumedRecord;
 use crate::plan::SourceInput;
 
@@ -22,6 +28,135 @@ pub struct SourceExec {
     schema: SchemaRef,
     /// For each scope column that is the source's own, where it comes from.
     layout: Vec<(Namespace, usize)>,
+    /// The column `WITH (TIMESTAMP=...)` names, read as ROWTIME instead of the record's.
+    event_time: Option<EventTimeColumn>,
+    /// `ksql.timestamp.throw.on.invalid`: an invalid event time stops the query instead
+    /// of skipping the record.
+    throw_on_invalid_timestamp: bool,
+}
+
+/// Where a source's event time is read from, and how.
+struct EventTimeColumn {
+    namespace: Namespace,
+    index: usize,
+    reader: EventTimeReader,
+}
+
+/// Reads event times (epoch milliseconds) out of a BIGINT, TIMESTAMP or formatted
+/// STRING column: `WITH (TIMESTAMP=...)` on a source or on a query's sink.
+pub struct EventTimeReader {
+    column: String,
+    format: Option<JavaFormat>,
+}
+
+impl EventTimeReader {
+    pub fn try_new(timestamp: &TimestampColumn) -> Result<Self> {
+        let format = timestamp
+            .format
+            .as_deref()
+            .map(compile_for_parsing)
+            .transpose()
+            .map_err(|e| {
+                ExecError::Unsupported(format!(
+                    "TIMESTAMP_FORMAT of column {}: {e}",
+                    timestamp.column
+                ))
+            })?;
+        Ok(EventTimeReader {
+            column: timestamp.column.clone(),
+            format,
+        })
+    }
+
+    /// The event time of `row`; an error says why it is not a valid (non-negative) time.
+    pub fn read(&self, array: &dyn Array, row: usize) -> std::result::Result<i64, String> {
+        if array.is_null(row) {
+            return Err(format!("timestamp column {} is null", self.column));
+        }
+        let any = array.as_any();
+        let millis = if let Some(values) = any.downcast_ref::<Int64Array>() {
+            values.value(row)
+        } else if let Some(values) = any.downcast_ref::<TimestampMillisecondArray>() {
+            values.value(row)
+        } else if let Some(values) = any.downcast_ref::<StringArray>() {
+            let format = self.format.as_ref().ok_or_else(|| {
+                format!(
+                    "timestamp column {} is a STRING without a TIMESTAMP_FORMAT",
+                    self.column
+                )
+            })?;
+            let text = values.value(row);
+            parse_event_time(text, format).map_err(|e| {
+                format!(
+                    "cannot parse timestamp '{text}' with pattern '{}': {e}",
+                    format.pattern
+                )
+            })?
+        } else {
+            return Err(format!(
+                "timestamp column {} has type {}, not BIGINT, TIMESTAMP or STRING",
+                self.column,
+                array.data_type()
+            ));
+        };
+        if millis < 0 {
+            return Err(format!(
+                "timestamp column {} holds a negative timestamp: {millis}",
+                self.column
+            ));
+        }
+        Ok(millis)
+    }
+}
+
+/// Compiles a Java pattern for parsing only. Java's `X` accepts `Z` for a zero offset
+/// where chrono's `%z` does not, so offsets also accept `Z`.
+fn compile_for_parsing(pattern: &str) -> std::result::Result<JavaFormat, String> {
+    let mut format = JavaFormat::compile(pattern)?;
+    for item in &mut format.items {
+        match item {
+            Item::Fixed(Fixed::TimezoneOffset) => *item = Item::Fixed(Fixed::TimezoneOffsetZ),
+            Item::Fixed(Fixed::TimezoneOffsetColon) => {
+                *item = Item::Fixed(Fixed::TimezoneOffsetColonZ)
+            }
+            _ => {}
+        }
+    }
+    Ok(format)
+}
+
+/// Parses `text` into epoch milliseconds, as UTC unless it carries an offset. Fields the
+/// pattern lacks default to 1970-01-01T00:00:00, as Java's parser does.
+fn parse_event_time(
+    text: &str,
+    format: &JavaFormat,
+) -> std::result::Result<i64, chrono::format::ParseError> {
+    let mut parsed = Parsed::new();
+    chrono::format::parse(&mut parsed, text, format.items.iter())?;
+    // A two-digit year (`yy`) fills only the year within the century.
+    if parsed.year().is_none() && parsed.year_mod_100().is_none() {
+        parsed.set_year(1970)?;
+    }
+    if parsed.month().is_none() && parsed.ordinal().is_none() {
+        parsed.set_month(1)?;
+    }
+    if parsed.day().is_none() && parsed.ordinal().is_none() {
+        parsed.set_day(1)?;
+    }
+    if parsed.hour_mod_12().is_none() {
+        parsed.set_hour(0)?;
+    } else if parsed.hour_div_12().is_none() {
+        parsed.set_ampm(false)?;
+    }
+    if parsed.minute().is_none() {
+        parsed.set_minute(0)?;
+    }
+    if parsed.second().is_none() {
+        parsed.set_second(0)?;
+    }
+    let local = NaiveDateTime::new(parsed.to_naive_date()?, parsed.to_naive_time()?);
+    let offset_ms = i64::from(parsed.offset().unwrap_or(0)) * 1000;
+    Ok(local.and_utc().timestamp_millis() - offset_ms)
 }
 
 impl SourceExec {
@@ -68,13 +203,54 @@ impl SourceExec {
                 Ok(Field::new(&c.name, dt, true))
             })
             .collect::<Result<Vec<_>>>()?;
+        let event_time = match &source.timestamp {
+            Some(timestamp) => {
+                let found = source
+                    .schema
+                    .columns
+                    .iter()
+                    .find(|c| c.name == timestamp.column)
+                    .ok_or_else(|| {
+                        ExecError::Internal(format!(
+                            "timestamp column {} not in source",
+                            timestamp.column
+                        ))
+                    })?;
+                let index = match &found.namespace {
+                    Namespace::Key => key_columns.iter().position(|c| c.name == found.name),
+                    Namespace::Value => value_columns.iter().position(|c| c.name == found.name),
+                    Namespace::Headers(_) => None,
+                }
+                .ok_or_else(|| {
+                    ExecError::Unsupported(format!(
+                        "timestamp column {} must be a key or value column",
+                        found.name
+                    ))
+                })?;
+                Some(EventTimeColumn {
+                    namespace: found.namespace.clone(),
+                    index,
+                    reader: EventTimeReader::try_new(timestamp)?,
+                })
+            }
+            None => None,
+        };
         Ok(SourceExec {
             source,
             key,
             value,
             schema: Arc::new(Schema::new(fields)),
             layout,
+            event_time,
+            throw_on_invalid_timestamp: false,
         })
+    }
+
+    /// With `throw`, a record whose event time is invalid fails the query (as
+    /// `ksql.timestamp.throw.on.invalid` does) instead of being logged and skipped.
+    pub fn with_throw_on_invalid_timestamp(mut self, throw: bool) -> Self {
+        self.throw_on_invalid_timestamp = throw;
+        self
     }
 
     pub fn schema(&self) -> SchemaRef {
@@ -132,7 +308,55 @@ impl SourceExec {
                 });
             }
         }
+        let mut rowtimes: Vec<i64> = records.iter().map(|r| r.timestamp).collect();
+        if let Some(event_time) = &self.event_time {
+            let array = match event_time.namespace {
+                Namespace::Key => &decoded_keys.arrays[event_time.index],
+                _ => &decoded_values.arrays[event_time.index],
+            };
+            for (row, record) in records.iter().enumerate() {
+                // A record without a value has no value column to take its time from.
+                let no_value =
+                    event_time.namespace != Namespace::Key && decoded_values.null_records[row];
+                if !keep[row] || no_value {
+                    continue;
+                }
+                match event_time.reader.read(array.as_ref(), row) {
+                    Ok(millis) => rowtimes[row] = millis,
+                    Err(message) if self.throw_on_invalid_timestamp => {
+                        return Err(ExecError::InvalidTimestamp {
+                            topic: self.source.topic.clone(),
+                            partition,
+                            offset: record.offset,
+                            message,
+                        });
+                    }
+                    Err(message) => {
+                        keep[row] = false;
+                        errors.push(ProcessingError {
+                            topic: self.source.topic.clone(),
+                            partition,
+                            offset: record.offset,
+                            message: format!("Invalid event time, record skipped: {message}"),
+                        });
+                    }
+                }
+            }
+        }
+        let keyed_table =
+            self.source.is_table() && self.source.schema.key_columns().next().is_some();
         for (row, record) in records.iter().enumerate() {
+            if keyed_table && record.key.is_none() && keep[row] {
+                // A table row is identified by its key: without one it cannot be upserted.
+                keep[row] = false;
+                errors.push(ProcessingError {
+                    topic: self.source.topic.clone(),
+                    partition,
+                    offset: record.offset,
+                    message: "Table record with a null key skipped".into(),
+                });
+                continue;
+            }
             if window.is_some() && record.key.is_some() && window_bounds[row] == (0, 0) {
                 // A windowed key too short to hold its window.
                 if keep[row] {
@@ -171,9 +395,7 @@ impl SourceExec {
                 }
             });
         }
-        columns.push(Arc::new(Int64Array::from_iter_values(
-            records.iter().map(|r| r.timestamp),
-        )));
+        columns.push(Arc::new(Int64Array::from(rowtimes)));
         columns.push(Arc::new(Int32Array::from_iter_values(
             records.iter().map(|_| partition as i32),
         )));
@@ -237,6 +459,26 @@ pub fn windowed_key(inner: &[u8], kind: WindowType, start: i64, end: i64) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn reader(format: Option<&str>) -> EventTimeReader {
+        EventTimeReader::try_new(&TimestampColumn {
+            column: "TS".into(),
+            format: format.map(str::to_string),
+        })
+        .expect("valid pattern")
+    }
+
+    #[test]
+    fn event_times_are_read_from_formatted_strings_and_numbers() {
+        let strings = StringArray::from(vec![Some("10-04-19 12:00:17Z"), Some("!!!"), None]);
+        let formatted = reader(Some("yy-MM-dd HH:mm:ssX"));
+        assert_eq!(formatted.read(&strings, 0), Ok(1271678417000));
+        assert!(formatted.read(&strings, 1).is_err());
+        assert!(formatted.read(&strings, 2).is_err());
+        let numbers = Int64Array::from(vec![1526075913000, -1]);
+        assert_eq!(reader(None).read(&numbers, 0), Ok(1526075913000));
+        assert!(reader(None).read(&numbers, 1).is_err());
+    }
 
     #[test]
     fn windowed_keys_round_trip_and_short_keys_are_refused() {

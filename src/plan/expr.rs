@@ -463,9 +463,18 @@ impl ExprCompiler<'_> {
                 return Ok(Typed { expr, ty });
             }
         };
+        if matches!(left, Expr::Literal(Literal::Null))
+            && matches!(right, Expr::Literal(Literal::Null))
+        {
+            return Err(PlanError::Type(format!(
+                "Comparison with NULL not supported: NULL {} NULL",
+                op.symbol()
+            )));
+        }
         let (l, r) = self.comparable(whole, left, right, comparison_name(op))?;
+        // ksqlDB compares NULL with anything as false, never as NULL.
         Ok(Typed {
-            expr: binary_expr(l, df_op, r),
+            expr: DfExpr::IsTrue(Box::new(binary_expr(l, df_op, r))),
             ty: SqlType::Boolean,
         })
     }
@@ -508,6 +517,12 @@ impl ExprCompiler<'_> {
         branches: &[crate::sql::ast::WhenThen],
         else_result: Option<&Expr>,
     ) -> Result<Typed> {
+        let is_null = |e: &Expr| matches!(e, Expr::Literal(Literal::Null));
+        if branches.iter().all(|b| is_null(&b.then)) && else_result.is_none_or(is_null) {
+            return Err(PlanError::Type(
+                "Invalid Case expression. All case branches have NULL type".into(),
+            ));
+        }
         let operand = operand.map(|o| self.compile(o)).transpose()?;
         let mut whens = Vec::with_capacity(branches.len());
         let mut thens = Vec::with_capacity(branches.len());

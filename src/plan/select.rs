@@ -208,6 +208,11 @@ fn project(
     let mut values: Vec<OutputColumn> = Vec::new();
     let mut key_aliases: Vec<(String, Vec<String>)> = Vec::new();
     for (alias, expr) in &items {
+        if matches!(expr, Expr::Literal(crate::sql::ast::Literal::Null)) {
+            return Err(PlanError::Type(
+                "Can't infer a type of null. Please explicitly cast it to a required type, e.g. CAST(null AS VARCHAR).".into(),
+            ));
+        }
         let typed = compiler.compile(expr).map_err(|e| in_clause("SELECT", e))?;
         let name = match alias {
             Some(a) => a.clone(),
