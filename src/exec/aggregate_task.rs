@@ -52,6 +52,9 @@ pub struct AggregateTask {
     scope_schema: SchemaRef,
     null_results: Vec<ScalarValue>,
     having: Option<Evaluator>,
+    /// With HAVING: the group-windows whose last output qualified. A group that stops
+    /// qualifying is deleted only if it was published; one that never was stays silent.
+    published: KeyedStore<(Vec<ScalarValue>, Option<(i64, i64)>), ()>,
     project: Evaluator,
     sink: SinkExec,
     pub metrics: TaskMetrics,
@@ -137,6 +140,7 @@ impl AggregateTask {
             scope_schema: Arc::new(Schema::new(fields)),
             null_results,
             having,
+            published: KeyedStore::default(),
             project,
             sink: SinkExec::try_new(sink, topic, &is_key)?,
             metrics: TaskMetrics::default(),
@@ -232,6 +236,8 @@ impl AggregateTask {
                     .map(|c| ScalarValue::try_from_array(batch.column(c), row))
                     .collect::<datafusion::error::Result<Vec<_>>>()?;
                 if let Some(old) = table_rows.delete(&key) {
+                    let before = out.len();
+                    let same_group = new.as_ref().is_some_and(|n| n.group == old.group);
                     if let Err(e) = self.aggregate.apply(
                         old.group,
                         &old.args,
@@ -240,6 +246,11 @@ impl AggregateTask {
                         &mut out,
                     ) {
                         errors.push(self.error(offset, e.to_string()));
+                    }
+                    if same_group {
+                        // An update within one group is one change: the addition below
+                        // reports it (as Kafka Streams does since KIP-904).
+                        out.truncate(before);
                     }
                 }
                 if let Some(new) = &new {
@@ -314,9 +325,15 @@ impl AggregateTask {
                 errors.push(self.error(0, format!("Error evaluating HAVING: {message}")));
                 passes[*row] = false;
             }
-            for (kind, pass) in kinds.iter_mut().zip(passes) {
-                if !pass {
+            for ((kind, pass), change) in kinds.iter_mut().zip(passes).zip(&changes) {
+                let id = (change.group.clone(), change.window);
+                if pass && *kind != RowKind::Delete {
+                    self.published.put(id, ());
+                } else if self.published.delete(&id).is_some() {
                     *kind = RowKind::Delete;
+                } else {
+                    // Never published: nothing downstream to delete.
+                    *kind = RowKind::UpdateBefore;
                 }
             }
         }
