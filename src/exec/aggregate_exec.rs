@@ -167,7 +167,14 @@ impl AggregateExec {
             .stream_time
             .saturating_sub(gap)
             .saturating_sub(plan.grace_ms);
-        let sessions = self.sessions.delete(&group).unwrap_or_default();
+        // Sessions past retention are gone from the store, as in Kafka Streams'
+        // segmented session store: a late record starts a new session instead.
+        let retention = plan
+            .retention_ms
+            .unwrap_or_else(|| gap.saturating_add(plan.grace_ms));
+        let expiry = self.stream_time.saturating_sub(retention);
+        let mut sessions = self.sessions.delete(&group).unwrap_or_default();
+        sessions.retain(|s| s.end >= expiry);
         let (mut merging, mut others): (Vec<WindowState>, Vec<WindowState>) =
             sessions.into_iter().partition(|s| {
                 s.end.saturating_add(gap) >= rowtime && s.start.saturating_sub(gap) <= rowtime
