@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::catalog::ddl::{check_known_properties, property_map};
 use crate::catalog::{LogicalSchema, QueryInfo, Source, WindowInfo};
 use crate::exec::{AggregateTask, SelectTask};
-use crate::format::{FormatSpec, SerdePart};
+use crate::format::{FormatKind, FormatSpec, SerdePart};
 use crate::log::TopicConfig;
 use crate::plan::{SelectPlan, SourceInput, is_aggregate_query, plan_aggregate, plan_select};
 use crate::sql::ast::{CreateAsSelect, InsertInto, SourceKind};
@@ -126,6 +126,22 @@ impl Engine {
             &self.registry,
             name,
         )?;
+        let value_format = plan.input.source.value_format.kind;
+        if value_format == FormatKind::Kafka {
+            return Err(EngineError::Statement(format!(
+                "Source(s) {} are using the 'KAFKA' value format. This format does not yet support GROUP BY.",
+                plan.input.source.name
+            )));
+        }
+        // AVG keeps a STRUCT (sum, count) as its intermediate value, which ksqlDB writes
+        // to internal topics in the source's value format: DELIMITED cannot hold it.
+        if value_format == FormatKind::Delimited
+            && plan.aggregates.iter().any(|a| a.spec.name == "AVG")
+        {
+            return Err(EngineError::Statement(
+                "One of the functions used in the statement has an intermediate type that the value format can not handle. Please remove the function or change the format.".into(),
+            ));
+        }
         if create.kind == SourceKind::Stream {
             return Err(EngineError::Statement(
                 "Invalid result type. Your SELECT query produces a TABLE. Please use CREATE TABLE AS SELECT statement instead.".into(),
