@@ -155,9 +155,12 @@ impl Engine {
                 .map(|a| a.spec.name)
                 .collect();
             if !refused.is_empty() {
-                let mut names: Vec<&str> = refused;
-                names.sort_unstable();
-                names.dedup();
+                let mut names: Vec<&str> = Vec::new();
+                for name in refused {
+                    if !names.contains(&name) {
+                        names.push(name);
+                    }
+                }
                 let list = match names.as_slice() {
                     [one] => one.to_string(),
                     [init @ .., last] => format!("{} and {last}", init.join(", ")),

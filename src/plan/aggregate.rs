@@ -149,6 +149,9 @@ impl Lifter<'_> {
                 FunctionArgs::List { args, .. } => args,
             };
             for arg in args {
+                if let Some(bound) = window_bound(arg) {
+                    return Err(misplaced_window_bound(bound));
+                }
                 if contains_aggregate(arg, self.registry) {
                     return Err(PlanError::Type(format!(
                         "Aggregate functions can not be nested: {e}"
@@ -224,7 +227,12 @@ pub fn plan_aggregate(
     let filter = match &query.where_clause {
         None => None,
         Some(predicate) => {
-            let typed = compiler.compile(predicate)?;
+            let typed = compiler.compile(predicate).map_err(|e| match e {
+                PlanError::UnknownColumn(name) => {
+                    PlanError::Type(format!("Error in WHERE expression: Unknown column {name}."))
+                }
+                other => other,
+            })?;
             if typed.ty != SqlType::Boolean {
                 return Err(PlanError::Type(format!(
                     "Type error in WHERE expression: Should evaluate to boolean but is {predicate} ({}) instead.",
@@ -237,6 +245,9 @@ pub fn plan_aggregate(
 
     let group_exprs: Vec<Expr> = query.group_by.iter().map(unqualified).collect();
     for (i, g) in group_exprs.iter().enumerate() {
+        if let Some(bound) = window_bound(g) {
+            return Err(misplaced_window_bound(bound));
+        }
         if contains_aggregate(g, registry) {
             let name = first_aggregate_name(g, registry);
             return Err(PlanError::Type(format!(
@@ -281,9 +292,18 @@ pub fn plan_aggregate(
         .iter()
         .map(|(_, e)| lifter.lift(e))
         .collect::<Result<Vec<_>>>()?;
+    if let Some(bound) = query.having.as_ref().and_then(window_bound) {
+        return Err(misplaced_window_bound(bound));
+    }
     let lifted_having = query.having.as_ref().map(|h| lifter.lift(h)).transpose()?;
     let aggregates: Vec<AggregateCall> = lifter.aggregates.into_iter().map(|(_, c)| c).collect();
     if aggregates.is_empty() {
+        // An unknown function is the better message than a missing aggregate.
+        for (_, e) in &items {
+            if let Err(PlanError::UnknownFunction(name)) = compiler.compile(e) {
+                return Err(PlanError::UnknownFunction(name));
+            }
+        }
         return Err(PlanError::Type(
             "GROUP BY requires aggregate functions in either the SELECT or HAVING clause.".into(),
         ));
@@ -293,7 +313,7 @@ pub fn plan_aggregate(
             .iter()
             .zip(&lifted_items)
             .filter(|(_, lifted)| references_source(lifted))
-            .map(|((_, e), _)| unqualified(e).to_string())
+            .map(|((_, e), _)| shown(e))
             .collect();
         if !non_aggregate.is_empty() {
             return Err(PlanError::Type(format!(
@@ -334,7 +354,7 @@ pub fn plan_aggregate(
         .iter()
         .zip(&lifted_items)
         .filter(|(_, lifted)| references_source(lifted))
-        .map(|((_, e), _)| unqualified(e).to_string())
+        .map(|((_, e), _)| shown(e))
         .collect();
     if !offending.is_empty() {
         return Err(PlanError::Type(format!(
@@ -372,6 +392,37 @@ pub fn plan_aggregate(
         having,
         output,
     })
+}
+
+/// The first window bound (WINDOWSTART/WINDOWEND) `expr` reads, if any.
+fn window_bound(expr: &Expr) -> Option<&'static str> {
+    let mut found = None;
+    let _ = rewrite::<()>(expr, &mut |e| {
+        if let Expr::Column { name, .. } = e {
+            for bound in [WINDOWSTART, WINDOWEND] {
+                if found.is_none() && name.as_str() == bound {
+                    found = Some(bound);
+                }
+            }
+        }
+        Ok(None)
+    });
+    found
+}
+
+fn misplaced_window_bound(bound: &str) -> PlanError {
+    PlanError::Type(format!(
+        "Window bounds column {bound} can only be used in the SELECT clause of windowed aggregations"
+    ))
+}
+
+/// How ksqlDB shows an expression in messages: a top-level binary operation in parentheses.
+fn shown(expr: &Expr) -> String {
+    let expr = unqualified(expr);
+    match expr {
+        Expr::Binary { .. } => format!("({expr})"),
+        other => other.to_string(),
+    }
 }
 
 /// Whether a lifted expression still reads a source column (one not grouped by).
