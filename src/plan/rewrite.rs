@@ -136,3 +136,34 @@ pub fn rewrite<E>(
         },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::ast::{BinaryOp, Ident};
+
+    #[test]
+    fn replaces_matching_subtrees_inside_calls_and_operators() {
+        let call = Expr::Function {
+            name: Ident::new("ABS"),
+            args: FunctionArgs::List {
+                distinct: false,
+                args: vec![Expr::binary(
+                    Expr::column("A"),
+                    BinaryOp::Plus,
+                    Expr::column("B"),
+                )],
+            },
+        };
+        let rewritten = rewrite::<()>(&call, &mut |e| {
+            Ok((*e == Expr::column("A")).then(|| Expr::column("KSQL_GROUP_0")))
+        })
+        .expect("no error");
+        assert_eq!(rewritten.to_string(), "ABS(KSQL_GROUP_0 + B)");
+        let refused = rewrite(&call, &mut |e| match e {
+            Expr::Column { name, .. } if name.as_str() == "B" => Err("B is refused"),
+            _ => Ok(None),
+        });
+        assert_eq!(refused.expect_err("B is refused"), "B is refused");
+    }
+}
