@@ -296,7 +296,8 @@ pub fn plan_aggregate(
         return Err(misplaced_window_bound(bound));
     }
     let lifted_having = query.having.as_ref().map(|h| lifter.lift(h)).transpose()?;
-    let aggregates: Vec<AggregateCall> = lifter.aggregates.into_iter().map(|(_, c)| c).collect();
+    let (calls, aggregates): (Vec<Expr>, Vec<AggregateCall>) =
+        lifter.aggregates.into_iter().unzip();
     if aggregates.is_empty() {
         // An unknown function is the better message than a missing aggregate.
         for (_, e) in &items {
@@ -321,9 +322,21 @@ pub fn plan_aggregate(
                 non_aggregate.join(", ")
             )));
         }
-        return Err(PlanError::Type(
-            "CREATE TABLE AS SELECT statement does not support aggregate function without a GROUP BY clause.".into(),
-        ));
+        // ksqlDB shows COUNT(*) as the count of ROWTIME.
+        let shown_calls: Vec<String> = calls
+            .iter()
+            .map(|call| match call {
+                Expr::Function {
+                    name,
+                    args: FunctionArgs::Star,
+                } => format!("{}(ROWTIME)", name.as_str().to_uppercase()),
+                other => unqualified(other).to_string(),
+            })
+            .collect();
+        return Err(PlanError::Type(format!(
+            "CREATE TABLE AS SELECT statement does not support aggregate function [{}] without a GROUP BY clause.",
+            shown_calls.join(", ")
+        )));
     }
 
     let window = query.window.as_ref().map(WindowPlan::from_spec);
