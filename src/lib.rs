@@ -11,6 +11,7 @@
 //! - [`format`]: record serialization (JSON, DELIMITED, KAFKA, NONE) to and from Arrow.
 //! - [`functions`]: ksqlDB's function library as DataFusion UDFs.
 //! - [`plan`]: AST to a typed dataflow; expressions compiled to DataFusion.
+//! - [`state`]: keyed state stores of stateful operators (GROUP BY, windows).
 //! - [`qtt`]: ksqlDB's QTT/RQTT test files and the runner behind `runnel test`.
 //! - [`cli`]: the command-line tools behind `runnel <command>`.
 
@@ -24,3 +25,4 @@ pub mod log;
 pub mod plan;
 pub mod qtt;
 pub mod sql;
+pub mod state;

@@ -21,7 +21,7 @@ pub use error::{EngineError, Result};
 
 use crate::catalog::{Catalog, Column, LogicalSchema, Namespace, QueryInfo, Source};
 use crate::exec::processing_log::PROCESSING_LOG;
-use crate::exec::{ProcessingError, SelectTask, TaskMetrics};
+use crate::exec::{AggregateTask, ProcessingError, SelectTask, TaskMetrics};
 use crate::format::{FormatKind, FormatSpec};
 use crate::functions::registry::FunctionRegistry;
 use crate::log::{Log, Record, TopicConfig};
@@ -91,7 +91,37 @@ pub enum Outcome {
 /// A persistent query and its tasks (one per source partition).
 pub struct RunningQuery {
     pub info: QueryInfo,
-    tasks: Vec<SelectTask>,
+    tasks: Vec<QueryTask>,
+}
+
+/// A task of a persistent query: stateless, or maintaining GROUP BY state.
+pub enum QueryTask {
+    Select(SelectTask),
+    Aggregate(AggregateTask),
+}
+
+impl QueryTask {
+    fn poll_once(&mut self, log: &Log, max_records: usize) -> crate::exec::Result<usize> {
+        match self {
+            QueryTask::Select(task) => task.poll_once(log, max_records),
+            QueryTask::Aggregate(task) => task.poll_once(log, max_records),
+        }
+    }
+
+    fn errors(&mut self) -> &mut Vec<ProcessingError> {
+        match self {
+            QueryTask::Select(task) => &mut task.errors,
+            QueryTask::Aggregate(task) => &mut task.errors,
+        }
+    }
+
+    /// What the task has done so far.
+    pub fn metrics(&self) -> TaskMetrics {
+        match self {
+            QueryTask::Select(task) => task.metrics,
+            QueryTask::Aggregate(task) => task.metrics,
+        }
+    }
 }
 
 /// The session properties Runnel reads; others are kept and shown.
@@ -103,6 +133,8 @@ pub struct Engine {
     catalog: Catalog,
     session: SessionState,
     functions: Box<dyn FunctionResolver + Send + Sync>,
+    /// The same functions by kind, to tell aggregates apart when planning.
+    registry: FunctionRegistry,
     queries: BTreeMap<String, RunningQuery>,
     next_query_number: u64,
     properties: BTreeMap<String, String>,
@@ -125,6 +157,7 @@ impl Engine {
             log,
             catalog,
             session: SessionContext::new().state(),
+            registry: functions.clone(),
             functions: Box::new(functions),
             queries: BTreeMap::new(),
             next_query_number: 0,
@@ -220,9 +253,9 @@ impl Engine {
             .map(|q| {
                 let mut total = TaskMetrics::default();
                 for task in &q.tasks {
-                    total.records_in += task.metrics.records_in;
-                    total.records_out += task.metrics.records_out;
-                    total.errors += task.metrics.errors;
+                    total.records_in += task.metrics().records_in;
+                    total.records_out += task.metrics().records_out;
+                    total.errors += task.metrics().errors;
                 }
                 (q.info.id.clone(), total)
             })
@@ -259,7 +292,7 @@ impl Engine {
         let mut records = Vec::new();
         for query in self.queries.values_mut() {
             for task in &mut query.tasks {
-                for error in task.errors.drain(..) {
+                for error in task.errors().drain(..) {
                     let entry = Entry {
                         query_id: &query.info.id,
                         error: &error,

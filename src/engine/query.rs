@@ -3,15 +3,16 @@
 use std::sync::Arc;
 
 use crate::catalog::ddl::{check_known_properties, property_map};
-use crate::catalog::{QueryInfo, Source};
-use crate::exec::SelectTask;
-use crate::format::{FormatSpec, SerdePart};
+use crate::catalog::{LogicalSchema, QueryInfo, Source, WindowInfo};
+use crate::exec::{AggregateTask, SelectTask};
+use crate::format::{FormatKind, FormatSpec, SerdePart};
 use crate::log::TopicConfig;
-use crate::plan::{SelectPlan, plan_select};
+use crate::plan::{SelectPlan, SourceInput, is_aggregate_query, plan_aggregate, plan_select};
 use crate::sql::ast::{CreateAsSelect, InsertInto, SourceKind};
 
 use super::{
-    AUTO_OFFSET_RESET, Engine, EngineError, OUTPUT_TOPIC_PREFIX, Outcome, Result, RunningQuery,
+    AUTO_OFFSET_RESET, Engine, EngineError, OUTPUT_TOPIC_PREFIX, Outcome, QueryTask, Result,
+    RunningQuery,
 };
 
 /// The session property that makes an invalid source event time fail the query.
@@ -43,6 +44,9 @@ impl Engine {
         if create.if_not_exists && self.catalog.source(&name).is_some() {
             return Ok(Outcome::SourceCreated { name });
         }
+        if is_aggregate_query(&create.query, &self.registry) {
+            return self.create_aggregate(create, &name, sql);
+        }
         let plan = plan_select(&create.query, &self.catalog, self.functions(), &name)?;
         let source_kind = plan.input.source.kind;
         if create.kind == SourceKind::Table && source_kind == SourceKind::Stream {
@@ -57,7 +61,13 @@ impl Engine {
         }
         let props = property_map(&create.properties);
         check_known_properties(&props, SINK_PROPERTIES)?;
-        let sink = self.sink_source(&name, create.kind, &plan, &props, sql)?;
+        let sink = self.sink_source(
+            &name,
+            create.kind,
+            (&plan.input, plan.schema(), plan.input.source.window),
+            &props,
+            sql,
+        )?;
         let prefix = match create.kind {
             SourceKind::Stream => "CSAS",
             SourceKind::Table => "CTAS",
@@ -105,22 +115,126 @@ impl Engine {
         self.start_query(id, sql, plan, &sink)
     }
 
+    /// CREATE TABLE AS SELECT with GROUP BY (or aggregates, HAVING, WINDOW).
+    fn create_aggregate(
+        &mut self,
+        create: &CreateAsSelect,
+        name: &str,
+        sql: &str,
+    ) -> Result<Outcome> {
+        let plan = plan_aggregate(
+            &create.query,
+            &self.catalog,
+            self.functions(),
+            &self.registry,
+            name,
+        )?;
+        let value_format = plan.input.source.value_format.kind;
+        if value_format == FormatKind::Kafka {
+            return Err(EngineError::Statement(format!(
+                "Source(s) {} are using the 'KAFKA' value format. This format does not yet support GROUP BY.",
+                plan.input.source.name
+            )));
+        }
+        // AVG keeps a STRUCT (sum, count) as its intermediate value, which ksqlDB writes
+        // to internal topics in the source's value format: DELIMITED cannot hold it.
+        if value_format == FormatKind::Delimited
+            && plan.aggregates.iter().any(|a| a.spec.name == "AVG")
+        {
+            return Err(EngineError::Statement(
+                "One of the functions used in the statement has an intermediate type that the value format can not handle. Please remove the function or change the format.".into(),
+            ));
+        }
+        if create.kind == SourceKind::Stream {
+            return Err(EngineError::Statement(
+                "Invalid result type. Your SELECT query produces a TABLE. Please use CREATE TABLE AS SELECT statement instead.".into(),
+            ));
+        }
+        if plan.input.source.is_table() {
+            let refused: Vec<&str> = plan
+                .aggregates
+                .iter()
+                .filter(|a| !a.function.supports_retract)
+                .map(|a| a.spec.name)
+                .collect();
+            if !refused.is_empty() {
+                let mut names: Vec<&str> = Vec::new();
+                for name in refused {
+                    if !names.contains(&name) {
+                        names.push(name);
+                    }
+                }
+                let list = match names.as_slice() {
+                    [one] => one.to_string(),
+                    [init @ .., last] => format!("{} and {last}", init.join(", ")),
+                    [] => String::new(),
+                };
+                let noun = if names.len() == 1 {
+                    "function"
+                } else {
+                    "functions"
+                };
+                return Err(EngineError::Statement(format!(
+                    "The aggregation {noun} {list} cannot be applied to a table source, only to a stream source."
+                )));
+            }
+        }
+        let props = property_map(&create.properties);
+        check_known_properties(&props, SINK_PROPERTIES)?;
+        let window = plan.window.map(|w| w.info());
+        let sink = self.sink_source(
+            name,
+            create.kind,
+            (&plan.input, plan.schema(), window),
+            &props,
+            sql,
+        )?;
+        let id = self.next_query_id(&format!("CTAS_{name}"));
+        let sink = self.catalog.add_source(sink, create.or_replace)?;
+        let topic = self.log.existing_topic(&plan.input.source.topic)?;
+        let mut tasks = Vec::new();
+        for partition in topic.partitions() {
+            let start = self.start_offset(partition);
+            tasks.push(QueryTask::Aggregate(AggregateTask::try_new(
+                &self.log,
+                &self.session,
+                &plan,
+                &sink,
+                Arc::clone(partition),
+                &id,
+                start,
+            )?));
+        }
+        self.register_query(id, sql, &plan.input.source.name, &sink, tasks)
+    }
+
+    /// Where a new query starts reading a partition, per `auto.offset.reset`.
+    fn start_offset(&self, partition: &crate::log::Partition) -> u64 {
+        let from_latest = self
+            .property(AUTO_OFFSET_RESET)
+            .is_none_or(|v| v.eq_ignore_ascii_case("latest"));
+        if from_latest {
+            partition.end_offset()
+        } else {
+            0
+        }
+    }
+
     /// The catalog entry of a query's sink: its topic, formats and schema.
     fn sink_source(
         &mut self,
         name: &str,
         kind: SourceKind,
-        plan: &SelectPlan,
+        (input, schema, window): (&SourceInput, LogicalSchema, Option<WindowInfo>),
         props: &std::collections::BTreeMap<String, String>,
         sql: &str,
     ) -> Result<Source> {
-        let input = &plan.input.source;
+        let input = &input.source;
         let prefix = self.property(OUTPUT_TOPIC_PREFIX).unwrap_or("").to_string();
         let topic = props
             .get("KAFKA_TOPIC")
             .cloned()
             .unwrap_or_else(|| format!("{prefix}{name}"));
-        let schema = plan.schema();
         let inherit = |part: SerdePart| -> Result<FormatSpec> {
             let explicit = match part {
                 SerdePart::Key => props.contains_key("KEY_FORMAT"),
@@ -192,7 +306,7 @@ impl Engine {
             key_format,
             value_format,
             timestamp,
-            window: input.window,
+            window,
             read_only: false,
             sql: sql.to_string(),
         })
@@ -207,20 +321,13 @@ impl Engine {
         sink: &Arc<Source>,
     ) -> Result<Outcome> {
         let topic = self.log.existing_topic(&plan.input.source.topic)?;
-        let from_latest = self
-            .property(AUTO_OFFSET_RESET)
-            .is_none_or(|v| v.eq_ignore_ascii_case("latest"));
         let throw_on_invalid = self
             .property(TIMESTAMP_THROW_ON_INVALID)
             .is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let mut tasks = Vec::new();
         for partition in topic.partitions() {
-            let start = if from_latest {
-                partition.end_offset()
-            } else {
-                0
-            };
-            tasks.push(
+            let start = self.start_offset(partition);
+            tasks.push(QueryTask::Select(
                 SelectTask::try_new(
                     &self.log,
                     &self.session,
@@ -231,12 +338,24 @@ impl Engine {
                     start,
                 )?
                 .with_throw_on_invalid_timestamp(throw_on_invalid),
-            );
+            ));
         }
+        self.register_query(id, sql, &plan.input.source.name, sink, tasks)
+    }
+
+    /// Records a started query in the catalog and the registry of running queries.
+    fn register_query(
+        &mut self,
+        id: String,
+        sql: &str,
+        source: &str,
+        sink: &Arc<Source>,
+        tasks: Vec<QueryTask>,
+    ) -> Result<Outcome> {
         let info = QueryInfo {
             id: id.clone(),
             sql: sql.to_string(),
-            sources: vec![plan.input.source.name.clone()],
+            sources: vec![source.to_string()],
             sink: sink.name.clone(),
         };
         self.catalog.add_query(info.clone());

@@ -1,5 +1,7 @@
 //! Running operators over change batches; a task per source partition.
 
+pub mod aggregate_exec;
+pub mod aggregate_task;
 pub mod change;
 pub mod error;
 pub mod eval;
@@ -8,6 +10,7 @@ pub mod select_task;
 pub mod sink;
 pub mod source;
 
+pub use aggregate_task::AggregateTask;
 pub use change::{ChangeBatch, RowKind};
 pub use error::{ExecError, Result};
 pub use processing_log::ProcessingError;

@@ -267,7 +267,7 @@ impl SourceExec {
     ) -> Result<(ChangeBatch, Vec<ProcessingError>)> {
         let window = self.source.window;
         let mut errors = Vec::new();
-        let mut window_bounds: Vec<(i64, i64)> = Vec::with_capacity(records.len());
+        let mut window_bounds: Vec<Option<(i64, i64)>> = Vec::with_capacity(records.len());
         let mut keys: Vec<Option<&[u8]>> = Vec::with_capacity(records.len());
         for record in records {
             let key = record.key.as_deref();
@@ -276,17 +276,17 @@ impl SourceExec {
                     match split_windowed_key(bytes, info.kind, info.size_ms) {
                         Some((inner, start, end)) => {
                             keys.push(Some(inner));
-                            window_bounds.push((start, end));
+                            window_bounds.push(Some((start, end)));
                         }
                         None => {
                             keys.push(Some(bytes));
-                            window_bounds.push((0, 0));
+                            window_bounds.push(None);
                         }
                     }
                 }
                 _ => {
                     keys.push(key);
-                    window_bounds.push((0, 0));
+                    window_bounds.push(None);
                 }
             }
         }
@@ -357,7 +357,7 @@ impl SourceExec {
                 });
                 continue;
             }
-            if window.is_some() && record.key.is_some() && window_bounds[row] == (0, 0) {
+            if window.is_some() && record.key.is_some() && window_bounds[row].is_none() {
                 // A windowed key too short to hold its window.
                 if keep[row] {
                     keep[row] = false;
@@ -404,10 +404,10 @@ impl SourceExec {
         )));
         if window.is_some() {
             columns.push(Arc::new(Int64Array::from_iter_values(
-                window_bounds.iter().map(|w| w.0),
+                window_bounds.iter().map(|w| w.map_or(0, |w| w.0)),
             )));
             columns.push(Arc::new(Int64Array::from_iter_values(
-                window_bounds.iter().map(|w| w.1),
+                window_bounds.iter().map(|w| w.map_or(0, |w| w.1)),
             )));
         }
         let batch = RecordBatch::try_new(Arc::clone(&self.schema), columns)?;

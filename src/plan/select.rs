@@ -8,7 +8,10 @@ use super::naming::ColumnNamer;
 use super::scope::{Scope, ScopeColumn};
 use crate::catalog::{Catalog, Column, LogicalSchema, Namespace, Source};
 use crate::sql::SqlType;
-use crate::sql::ast::{Expr, Query, SelectItem};
+use crate::sql::ast::{Emit, Expr, Query, SelectItem};
+
+/// ksqlDB's refusal of EMIT FINAL outside a windowed aggregation.
+pub const EMIT_FINAL_NEEDS_WINDOW: &str = "EMIT FINAL is only supported for windowed aggregations.";
 
 /// The pseudo-columns every source offers, after its own columns.
 pub const ROWTIME: &str = "ROWTIME";
@@ -131,6 +134,9 @@ pub fn plan_select(
         return Err(PlanError::Unsupported(
             "Aggregations (WINDOW, GROUP BY, HAVING) are not supported by Runnel yet".into(),
         ));
+    }
+    if query.emit == Some(Emit::Final) {
+        return Err(PlanError::Type(EMIT_FINAL_NEEDS_WINDOW.into()));
     }
     if !query.partition_by.is_empty() {
         return Err(PlanError::Unsupported(

@@ -1,0 +1,353 @@
+//! AggregateExec: per-group (and per-window) aggregate state, updated row by row.
+//!
+//! Each input row adds to (or, for a TABLE source, retracts from) the state of its
+//! group in every window it falls in, and yields one [`AggregateRow`] per changed
+//! group-window: the new result, or a tombstone for a session window merged away.
+
+use std::sync::Arc;
+
+use datafusion::common::ScalarValue;
+
+use super::change::RowKind;
+use crate::catalog::WindowType;
+use crate::functions::aggregate::{AggregateFunction, AggregateSpec, AggregateState};
+use crate::functions::error::FunctionError;
+use crate::plan::WindowPlan;
+use crate::state::KeyedStore;
+
+type FnResult<T> = std::result::Result<T, FunctionError>;
+
+/// One change of the aggregate's output, a row of the plan's aggregate scope.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregateRow {
+    /// `Insert` for a new result, `Delete` for a tombstone.
+    pub kind: RowKind,
+    pub group: Vec<ScalarValue>,
+    /// One value per aggregate; empty for a tombstone.
+    pub results: Vec<ScalarValue>,
+    pub rowtime: i64,
+    /// `[start, end)` of a time window; `[start, end]` of a session.
+    pub window: Option<(i64, i64)>,
+}
+
+/// The state of one group in one window.
+#[derive(Debug)]
+struct WindowState {
+    aggregates: Vec<Box<dyn AggregateState>>,
+    /// The largest timestamp folded in: the output records' ROWTIME.
+    max_rowtime: i64,
+    start: i64,
+    end: i64,
+}
+
+/// Where a group's state lives: one key per time window (or the group alone).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct WindowKey {
+    group: Vec<ScalarValue>,
+    start: i64,
+}
+
+/// The aggregates of a query and their state.
+pub struct AggregateExec {
+    functions: Vec<(Arc<AggregateFunction>, AggregateSpec)>,
+    window: Option<WindowPlan>,
+    windows: KeyedStore<WindowKey, WindowState>,
+    sessions: KeyedStore<Vec<ScalarValue>, Vec<WindowState>>,
+    /// The largest timestamp seen: what closes windows.
+    stream_time: i64,
+}
+
+impl AggregateExec {
+    pub fn new(
+        functions: Vec<(Arc<AggregateFunction>, AggregateSpec)>,
+        window: Option<WindowPlan>,
+    ) -> Self {
+        AggregateExec {
+            functions,
+            window,
+            windows: KeyedStore::default(),
+            sessions: KeyedStore::default(),
+            stream_time: i64::MIN,
+        }
+    }
+
+    fn fresh(&self, start: i64, end: i64, rowtime: i64) -> FnResult<WindowState> {
+        Ok(WindowState {
+            aggregates: self
+                .functions
+                .iter()
+                .map(|(f, spec)| f.create(spec))
+                .collect::<FnResult<_>>()?,
+            max_rowtime: rowtime,
+            start,
+            end,
+        })
+    }
+
+    /// Folds one row into its group: `args` holds each aggregate's column arguments;
+    /// `addition` is false to retract a row added before. Appends the changes to `out`.
+    pub fn apply(
+        &mut self,
+        group: Vec<ScalarValue>,
+        args: &[Vec<ScalarValue>],
+        rowtime: i64,
+        addition: bool,
+        out: &mut Vec<AggregateRow>,
+    ) -> FnResult<()> {
+        self.stream_time = self.stream_time.max(rowtime);
+        match self.window {
+            None => self.apply_window(group, None, args, rowtime, addition, out),
+            Some(plan) if plan.kind == WindowType::Session => {
+                self.apply_session(group, plan, args, rowtime, addition, out)
+            }
+            Some(plan) => {
+                for (start, end) in plan.windows_for(rowtime) {
+                    if plan.is_closed(end, self.stream_time) {
+                        continue;
+                    }
+                    self.apply_window(
+                        group.clone(),
+                        Some((start, end)),
+                        args,
+                        rowtime,
+                        addition,
+                        out,
+                    )?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn apply_window(
+        &mut self,
+        group: Vec<ScalarValue>,
+        window: Option<(i64, i64)>,
+        args: &[Vec<ScalarValue>],
+        rowtime: i64,
+        addition: bool,
+        out: &mut Vec<AggregateRow>,
+    ) -> FnResult<()> {
+        let (start, end) = window.unwrap_or((0, 0));
+        let key = WindowKey { group, start };
+        if self.windows.get(&key).is_none() {
+            if !addition {
+                // Nothing was added to this group: nothing to take back.
+                return Ok(());
+            }
+            let state = self.fresh(start, end, rowtime)?;
+            self.windows.put(key.clone(), state);
+        }
+        let Some(state) = self.windows.get_mut(&key) else {
+            return Ok(());
+        };
+        fold(state, args, addition)?;
+        state.max_rowtime = state.max_rowtime.max(rowtime);
+        out.push(AggregateRow {
+            kind: RowKind::Insert,
+            group: key.group,
+            results: results(state)?,
+            rowtime: state.max_rowtime,
+            window,
+        });
+        Ok(())
+    }
+
+    fn apply_session(
+        &mut self,
+        group: Vec<ScalarValue>,
+        plan: WindowPlan,
+        args: &[Vec<ScalarValue>],
+        rowtime: i64,
+        addition: bool,
+        out: &mut Vec<AggregateRow>,
+    ) -> FnResult<()> {
+        let gap = plan.size_ms;
+        let close_time = self
+            .stream_time
+            .saturating_sub(gap)
+            .saturating_sub(plan.grace_ms);
+        // Sessions past retention are gone from the store, as in Kafka Streams'
+        // segmented session store: a late record starts a new session instead.
+        let retention = plan
+            .retention_ms
+            .unwrap_or_else(|| gap.saturating_add(plan.grace_ms));
+        let expiry = self.stream_time.saturating_sub(retention);
+        let mut sessions = self.sessions.delete(&group).unwrap_or_default();
+        sessions.retain(|s| s.end >= expiry);
+        let (mut merging, mut others): (Vec<WindowState>, Vec<WindowState>) =
+            sessions.into_iter().partition(|s| {
+                s.end.saturating_add(gap) >= rowtime && s.start.saturating_sub(gap) <= rowtime
+            });
+        let start = merging.iter().map(|s| s.start).fold(rowtime, i64::min);
+        let end = merging.iter().map(|s| s.end).fold(rowtime, i64::max);
+        if end < close_time || (!addition && merging.is_empty()) {
+            // Too late for any open session (or nothing to retract): the row is dropped.
+            others.append(&mut merging);
+            self.sessions.put(group, others);
+            return Ok(());
+        }
+        merging.sort_by_key(|s| s.start);
+        let unchanged = merging.len() == 1 && merging[0].start == start && merging[0].end == end;
+        let mut merged = self.fresh(start, end, rowtime)?;
+        for old in &merging {
+            for (into, from) in merged.aggregates.iter_mut().zip(&old.aggregates) {
+                into.merge(from.as_ref())?;
+            }
+            merged.max_rowtime = merged.max_rowtime.max(old.max_rowtime);
+            if !unchanged {
+                out.push(AggregateRow {
+                    kind: RowKind::Delete,
+                    group: group.clone(),
+                    results: Vec::new(),
+                    rowtime: old.max_rowtime,
+                    window: Some((old.start, old.end)),
+                });
+            }
+        }
+        fold(&mut merged, args, addition)?;
+        out.push(AggregateRow {
+            kind: RowKind::Insert,
+            group: group.clone(),
+            results: results(&merged)?,
+            rowtime: merged.max_rowtime,
+            window: Some((start, end)),
+        });
+        others.push(merged);
+        self.sessions.put(group, others);
+        Ok(())
+    }
+
+    /// Drops the state of windows that no record can reach any more.
+    pub fn purge_closed(&mut self) {
+        let Some(plan) = self.window else {
+            return;
+        };
+        let stream_time = self.stream_time;
+        match plan.kind {
+            WindowType::Session => {
+                let close_time = stream_time
+                    .saturating_sub(plan.size_ms)
+                    .saturating_sub(plan.grace_ms);
+                self.sessions
+                    .purge(|_, sessions| sessions.iter().all(|s| s.end < close_time));
+            }
+            _ => self
+                .windows
+                .purge(|_, state| plan.is_closed(state.end, stream_time)),
+        }
+    }
+
+    /// How many group-windows hold state.
+    pub fn open_windows(&self) -> usize {
+        self.windows.len() + self.sessions.len()
+    }
+}
+
+fn fold(state: &mut WindowState, args: &[Vec<ScalarValue>], addition: bool) -> FnResult<()> {
+    for (aggregate, row) in state.aggregates.iter_mut().zip(args) {
+        if addition {
+            aggregate.add(row)?;
+        } else {
+            aggregate.retract(row)?;
+        }
+    }
+    Ok(())
+}
+
+fn results(state: &WindowState) -> FnResult<Vec<ScalarValue>> {
+    state.aggregates.iter().map(|a| a.result()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::functions::registry::FunctionRegistry;
+    use crate::sql::SqlType;
+
+    fn exec(function: &str, arg: SqlType, window: Option<WindowPlan>) -> AggregateExec {
+        let f = FunctionRegistry::global()
+            .aggregate(function)
+            .expect("builtin aggregate");
+        let spec = f.spec(&[arg], &[]).expect("valid call");
+        AggregateExec::new(vec![(f, spec)], window)
+    }
+
+    fn key(k: i64) -> Vec<ScalarValue> {
+        vec![ScalarValue::Int64(Some(k))]
+    }
+
+    fn arg(v: i64) -> Vec<Vec<ScalarValue>> {
+        vec![vec![ScalarValue::Int64(Some(v))]]
+    }
+
+    #[test]
+    fn sums_per_group_and_retracts_table_updates() {
+        let mut sum = exec("SUM", SqlType::BigInt, None);
+        let mut out = Vec::new();
+        sum.apply(key(1), &arg(5), 10, true, &mut out).expect("add");
+        sum.apply(key(1), &arg(7), 20, true, &mut out).expect("add");
+        sum.apply(key(2), &arg(1), 5, true, &mut out).expect("add");
+        sum.apply(key(1), &arg(5), 30, false, &mut out)
+            .expect("retract");
+        let shown: Vec<(i64, i64)> = out
+            .iter()
+            .map(|r| match (&r.results[0], r.rowtime) {
+                (ScalarValue::Int64(Some(v)), t) => (*v, t),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(shown, vec![(5, 10), (12, 20), (1, 5), (7, 30)]);
+    }
+
+    #[test]
+    fn late_records_past_grace_are_dropped_from_time_windows() {
+        let window = WindowPlan {
+            kind: WindowType::Tumbling,
+            size_ms: 30_000,
+            advance_ms: 30_000,
+            grace_ms: 60_000,
+            retention_ms: None,
+        };
+        let mut max = exec("MAX", SqlType::BigInt, Some(window));
+        let mut out = Vec::new();
+        max.apply(key(0), &arg(0), 0, true, &mut out).expect("add");
+        max.apply(key(0), &arg(0), 90_000, true, &mut out)
+            .expect("add");
+        max.apply(key(0), &arg(6), 10_010, true, &mut out)
+            .expect("late");
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[1].window, Some((90_000, 120_000)));
+        max.purge_closed();
+        assert_eq!(max.open_windows(), 1);
+    }
+
+    #[test]
+    fn merging_sessions_emits_tombstones_for_the_old_ones() {
+        let window = WindowPlan {
+            kind: WindowType::Session,
+            size_ms: 30_000,
+            advance_ms: 0,
+            grace_ms: 86_400_000,
+            retention_ms: None,
+        };
+        let mut max = exec("MAX", SqlType::BigInt, Some(window));
+        let mut out = Vec::new();
+        max.apply(key(0), &arg(0), 0, true, &mut out).expect("add");
+        max.apply(key(0), &arg(1), 70_010, true, &mut out)
+            .expect("add");
+        max.apply(key(0), &arg(5), 10_009, true, &mut out)
+            .expect("merge");
+        let shown: Vec<(RowKind, Option<(i64, i64)>, i64)> =
+            out.iter().map(|r| (r.kind, r.window, r.rowtime)).collect();
+        assert_eq!(
+            shown,
+            vec![
+                (RowKind::Insert, Some((0, 0)), 0),
+                (RowKind::Insert, Some((70_010, 70_010)), 70_010),
+                (RowKind::Delete, Some((0, 0)), 0),
+                (RowKind::Insert, Some((0, 10_009)), 10_009),
+            ]
+        );
+    }
+}

@@ -1,0 +1,434 @@
+//! A task of a GROUP BY query: one source partition through filter, grouping,
+//! aggregation, HAVING and projection to the sink.
+//!
+//! Re-keying by a grouping expression happens in memory within the task: correct
+//! while each group's rows arrive in one partition (the target design routes them
+//! through an internal `-repartition` topic first).
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::common::ScalarValue;
+use datafusion::execution::SessionState;
+
+use super::aggregate_exec::{AggregateExec, AggregateRow};
+use super::change::{ChangeBatch, RowKind};
+use super::error::{ExecError, Result};
+use super::eval::{Evaluator, predicate_mask};
+use super::processing_log::ProcessingError;
+use super::select_task::TaskMetrics;
+use super::sink::SinkExec;
+use super::source::SourceExec;
+use crate::catalog::Source;
+use crate::log::{Log, Partition, ReadLimits, TopicPartition};
+use crate::plan::AggregatePlan;
+use crate::plan::select::{ROWOFFSET, ROWTIME};
+use crate::state::KeyedStore;
+
+/// What a TABLE source row last contributed, to retract it when the row changes.
+#[derive(Debug, Clone)]
+struct Contribution {
+    group: Vec<ScalarValue>,
+    args: Vec<Vec<ScalarValue>>,
+    rowtime: i64,
+}
+
+/// Reads one partition of a GROUP BY query's source and maintains its aggregates.
+pub struct AggregateTask {
+    group_id: String,
+    partition: Arc<Partition>,
+    next_offset: u64,
+    source: SourceExec,
+    filter: Option<Evaluator>,
+    /// The grouping expressions, then every aggregate's arguments.
+    inputs: Evaluator,
+    group_count: usize,
+    arg_counts: Vec<usize>,
+    aggregate: AggregateExec,
+    /// A TABLE source's rows by key, so that an update retracts the old row.
+    table_rows: Option<KeyedStore<Vec<ScalarValue>, Contribution>>,
+    source_key_count: usize,
+    scope_schema: SchemaRef,
+    null_results: Vec<ScalarValue>,
+    having: Option<Evaluator>,
+    /// With HAVING: the group-windows whose last output qualified. A group that stops
+    /// qualifying is deleted only if it was published; one that never was stays silent.
+    published: KeyedStore<(Vec<ScalarValue>, Option<(i64, i64)>), ()>,
+    project: Evaluator,
+    sink: SinkExec,
+    pub metrics: TaskMetrics,
+    /// Errors since the engine last drained them into the processing log.
+    pub errors: Vec<ProcessingError>,
+}
+
+impl AggregateTask {
+    /// A task for `partition` of the plan's source; it resumes from the offset committed
+    /// for `group_id` (the query id), or from `default_offset`.
+    pub fn try_new(
+        log: &Log,
+        state: &SessionState,
+        plan: &AggregatePlan,
+        sink: &Source,
+        partition: Arc<Partition>,
+        group_id: &str,
+        default_offset: u64,
+    ) -> Result<Self> {
+        let scope = &plan.input.scope;
+        let filter = plan
+            .filter
+            .as_ref()
+            .map(|f| Evaluator::try_new(state, scope, std::slice::from_ref(f)))
+            .transpose()?;
+        let mut input_exprs = plan.group_by.clone();
+        for call in &plan.aggregates {
+            input_exprs.extend(call.args.iter().cloned());
+        }
+        let inputs = Evaluator::try_new(state, scope, &input_exprs)?;
+        let post = &plan.aggregate_scope;
+        let having = plan
+            .having
+            .as_ref()
+            .map(|h| Evaluator::try_new(state, post, std::slice::from_ref(h)))
+            .transpose()?;
+        let exprs: Vec<_> = plan.output.iter().map(|c| c.expr.clone()).collect();
+        let project = Evaluator::try_new(state, post, &exprs)?;
+        let fields = post
+            .columns
+            .iter()
+            .map(|c| {
+                let dt = c.ty.to_arrow().ok_or_else(|| {
+                    ExecError::Internal(format!("unresolved type {} at execution", c.ty))
+                })?;
+                Ok(Field::new(&c.name, dt, true))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let null_results = plan
+            .aggregates
+            .iter()
+            .map(|a| ScalarValue::try_from(&a.spec.arrow_return_type))
+            .collect::<datafusion::error::Result<Vec<_>>>()?;
+        let is_key: Vec<bool> = plan.output.iter().map(|c| c.is_key).collect();
+        let topic = log
+            .topic(&sink.topic)
+            .ok_or_else(|| ExecError::Internal(format!("sink topic {} is missing", sink.topic)))?;
+        let tp = TopicPartition {
+            topic: partition.topic().to_string(),
+            partition: partition.id(),
+        };
+        let next_offset = log
+            .committed_offset(group_id, &tp)
+            .unwrap_or(default_offset)
+            .max(partition.log_start_offset());
+        let functions = plan
+            .aggregates
+            .iter()
+            .map(|a| (Arc::clone(&a.function), a.spec.clone()))
+            .collect();
+        Ok(AggregateTask {
+            group_id: group_id.to_string(),
+            partition,
+            next_offset,
+            source: SourceExec::try_new(&plan.input)?,
+            filter,
+            inputs,
+            group_count: plan.group_by.len(),
+            arg_counts: plan.aggregates.iter().map(|a| a.args.len()).collect(),
+            aggregate: AggregateExec::new(functions, plan.window),
+            table_rows: plan.input.source.is_table().then(KeyedStore::default),
+            source_key_count: plan.input.source.schema.key_columns().count(),
+            scope_schema: Arc::new(Schema::new(fields)),
+            null_results,
+            having,
+            published: KeyedStore::default(),
+            project,
+            sink: SinkExec::try_new(sink, topic, &is_key)?,
+            metrics: TaskMetrics::default(),
+            errors: Vec::new(),
+        })
+    }
+
+    /// Processes up to `max_records` available records; returns how many were read.
+    pub fn poll_once(&mut self, log: &Log, max_records: usize) -> Result<usize> {
+        let records = self
+            .partition
+            .read(self.next_offset, ReadLimits::records(max_records))?;
+        let Some(last) = records.last() else {
+            return Ok(0);
+        };
+        let next_offset = last.offset + 1;
+        let (batch, mut errors) = self.source.decode(self.partition.id(), &records)?;
+        self.metrics.records_in += records.len() as u64;
+        let changes = self.aggregate_batch(&batch, &mut errors)?;
+        let written = self.emit(changes, &mut errors)?;
+        self.aggregate.purge_closed();
+        self.metrics.records_out += written as u64;
+        self.metrics.errors += errors.len() as u64;
+        self.errors.append(&mut errors);
+        self.next_offset = next_offset;
+        let tp = TopicPartition {
+            topic: self.partition.topic().to_string(),
+            partition: self.partition.id(),
+        };
+        log.commit_offsets(&self.group_id, &[(tp, next_offset)])?;
+        Ok(records.len())
+    }
+
+    fn error(&self, offset: u64, message: String) -> ProcessingError {
+        ProcessingError {
+            topic: self.partition.topic().to_string(),
+            partition: self.partition.id(),
+            offset,
+            message,
+        }
+    }
+
+    /// Folds every row of `batch` into the aggregates, in order; returns the changes.
+    fn aggregate_batch(
+        &mut self,
+        batch: &ChangeBatch,
+        errors: &mut Vec<ProcessingError>,
+    ) -> Result<Vec<AggregateRow>> {
+        let mut out = Vec::new();
+        if batch.is_empty() {
+            return Ok(out);
+        }
+        let rows = batch.num_rows();
+        let offsets = int64_column(&batch.rows, ROWOFFSET)?;
+        let rowtimes = int64_column(&batch.rows, ROWTIME)?;
+        // Rows that pass the filter and evaluate; a TABLE row that does not is a delete.
+        let mut passes = vec![true; rows];
+        if let Some(filter) = &self.filter {
+            let evaluated = filter.evaluate(&batch.rows)?;
+            let mask = predicate_mask(&evaluated.arrays[0])?;
+            let kept_rows = kept_indexes(evaluated.kept.as_ref(), rows);
+            for (row, message) in &evaluated.failures {
+                let offset = offsets.value(*row) as u64;
+                errors.push(self.error(offset, format!("Error evaluating WHERE: {message}")));
+                passes[*row] = false;
+            }
+            for (i, row) in kept_rows.iter().enumerate() {
+                passes[*row] = mask.value(i);
+            }
+        }
+        let evaluated = self.inputs.evaluate(&batch.rows)?;
+        let kept_rows = kept_indexes(evaluated.kept.as_ref(), rows);
+        let mut position: Vec<Option<usize>> = vec![None; rows];
+        for (i, row) in kept_rows.iter().enumerate() {
+            position[*row] = Some(i);
+        }
+        for (row, message) in &evaluated.failures {
+            let offset = offsets.value(*row) as u64;
+            errors.push(self.error(offset, format!("Error evaluating GROUP BY: {message}")));
+        }
+        for row in 0..rows {
+            let kind = batch.kind(row);
+            let offset = offsets.value(row) as u64;
+            let rowtime = rowtimes.value(row);
+            let new = match position[row] {
+                Some(i) if passes[row] && kind != RowKind::Delete && kind.is_addition() => {
+                    Some(self.contribution(&evaluated.arrays, i, rowtime)?)
+                }
+                _ => None,
+            };
+            if let Some(table_rows) = &mut self.table_rows {
+                let key = (0..self.source_key_count)
+                    .map(|c| ScalarValue::try_from_array(batch.column(c), row))
+                    .collect::<datafusion::error::Result<Vec<_>>>()?;
+                if let Some(old) = table_rows.delete(&key) {
+                    let before = out.len();
+                    let same_group = new.as_ref().is_some_and(|n| n.group == old.group);
+                    if let Err(e) = self.aggregate.apply(
+                        old.group,
+                        &old.args,
+                        old.rowtime.max(rowtime),
+                        false,
+                        &mut out,
+                    ) {
+                        errors.push(self.error(offset, e.to_string()));
+                    }
+                    if same_group {
+                        // An update within one group is one change: the addition below
+                        // reports it (as Kafka Streams does since KIP-904).
+                        out.truncate(before);
+                    }
+                }
+                if let Some(new) = &new {
+                    if let Some(table_rows) = &mut self.table_rows {
+                        table_rows.put(key, new.clone());
+                    }
+                }
+            }
+            let Some(new) = new else {
+                continue;
+            };
+            if new.group.iter().any(ScalarValue::is_null) {
+                errors.push(self.error(
+                    offset,
+                    "GROUP BY expression evaluated to NULL: the row is excluded from the aggregation"
+                        .into(),
+                ));
+                continue;
+            }
+            if let Err(e) = self
+                .aggregate
+                .apply(new.group, &new.args, rowtime, true, &mut out)
+            {
+                errors.push(self.error(offset, e.to_string()));
+            }
+        }
+        Ok(out)
+    }
+
+    fn contribution(&self, arrays: &[ArrayRef], row: usize, rowtime: i64) -> Result<Contribution> {
+        let value = |c: usize| ScalarValue::try_from_array(&arrays[c], row);
+        let group = (0..self.group_count)
+            .map(value)
+            .collect::<datafusion::error::Result<Vec<_>>>()?;
+        let mut next = self.group_count;
+        let mut args = Vec::with_capacity(self.arg_counts.len());
+        for count in &self.arg_counts {
+            args.push(
+                (next..next + count)
+                    .map(value)
+                    .collect::<datafusion::error::Result<Vec<_>>>()?,
+            );
+            next += count;
+        }
+        Ok(Contribution {
+            group,
+            args,
+            rowtime,
+        })
+    }
+
+    /// Applies HAVING and the projection to the changes and writes them to the sink.
+    fn emit(
+        &mut self,
+        changes: Vec<AggregateRow>,
+        errors: &mut Vec<ProcessingError>,
+    ) -> Result<usize> {
+        if changes.is_empty() {
+            return Ok(0);
+        }
+        let batch = self.scope_batch(&changes)?;
+        let mut kinds: Vec<RowKind> = changes.iter().map(|c| c.kind).collect();
+        if let Some(having) = &self.having {
+            let evaluated = having.evaluate(&batch)?;
+            let mask = predicate_mask(&evaluated.arrays[0])?;
+            let kept_rows = kept_indexes(evaluated.kept.as_ref(), changes.len());
+            let mut passes = vec![false; changes.len()];
+            for (i, row) in kept_rows.iter().enumerate() {
+                passes[*row] = mask.value(i);
+            }
+            for (row, message) in &evaluated.failures {
+                errors.push(self.error(0, format!("Error evaluating HAVING: {message}")));
+                passes[*row] = false;
+            }
+            for ((kind, pass), change) in kinds.iter_mut().zip(passes).zip(&changes) {
+                let id = (change.group.clone(), change.window);
+                if pass && *kind != RowKind::Delete {
+                    self.published.put(id, ());
+                } else if self.published.delete(&id).is_some() {
+                    *kind = RowKind::Delete;
+                } else {
+                    // Never published: nothing downstream to delete.
+                    *kind = RowKind::UpdateBefore;
+                }
+            }
+        }
+        let evaluated = self.project.evaluate(&batch)?;
+        for (_, message) in &evaluated.failures {
+            errors.push(self.error(0, format!("Error evaluating SELECT: {message}")));
+        }
+        let kept_rows = kept_indexes(evaluated.kept.as_ref(), changes.len());
+        let kinds: Vec<RowKind> = kept_rows.iter().map(|r| kinds[*r]).collect();
+        let rowtimes = Int64Array::from_iter_values(kept_rows.iter().map(|r| changes[*r].rowtime));
+        let windowed = changes.iter().any(|c| c.window.is_some());
+        let starts = Int64Array::from_iter_values(
+            kept_rows
+                .iter()
+                .map(|r| changes[*r].window.map_or(0, |w| w.0)),
+        );
+        let ends = Int64Array::from_iter_values(
+            kept_rows
+                .iter()
+                .map(|r| changes[*r].window.map_or(0, |w| w.1)),
+        );
+        let written = self.sink.write(
+            &evaluated.arrays,
+            &kinds,
+            &rowtimes,
+            windowed.then_some((&starts, &ends)),
+        )?;
+        Ok(written)
+    }
+
+    /// The changes as a batch of the aggregate scope: keys, aggregates, ROWTIME and,
+    /// when windowed, WINDOWSTART and WINDOWEND.
+    fn scope_batch(&self, changes: &[AggregateRow]) -> Result<RecordBatch> {
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.scope_schema.fields().len());
+        for i in 0..self.group_count {
+            columns.push(ScalarValue::iter_to_array(
+                changes.iter().map(|c| c.group[i].clone()),
+            )?);
+        }
+        for (i, null) in self.null_results.iter().enumerate() {
+            columns.push(ScalarValue::iter_to_array(
+                changes
+                    .iter()
+                    .map(|c| c.results.get(i).cloned().unwrap_or_else(|| null.clone())),
+            )?);
+        }
+        columns.push(Arc::new(Int64Array::from_iter_values(
+            changes.iter().map(|c| c.rowtime),
+        )));
+        if self.scope_schema.fields().len() > columns.len() {
+            columns.push(Arc::new(Int64Array::from_iter_values(
+                changes.iter().map(|c| c.window.map_or(0, |w| w.0)),
+            )));
+            columns.push(Arc::new(Int64Array::from_iter_values(
+                changes.iter().map(|c| c.window.map_or(0, |w| w.1)),
+            )));
+        }
+        // Values built from scalars may differ from the declared type in details (a
+        // list's field name, a decimal's precision): cast them to what the scope says.
+        let columns = columns
+            .into_iter()
+            .zip(self.scope_schema.fields())
+            .map(|(array, field)| conform(array, field.data_type()))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(RecordBatch::try_new(
+            Arc::clone(&self.scope_schema),
+            columns,
+        )?)
+    }
+}
+
+fn conform(array: ArrayRef, ty: &DataType) -> Result<ArrayRef> {
+    if array.data_type() == ty {
+        return Ok(array);
+    }
+    Ok(arrow::compute::cast(&array, ty)?)
+}
+
+/// The input rows an evaluation kept, in order.
+fn kept_indexes(kept: Option<&arrow::array::BooleanArray>, rows: usize) -> Vec<usize> {
+    match kept {
+        None => (0..rows).collect(),
+        Some(mask) => (0..rows).filter(|i| mask.value(*i)).collect(),
+    }
+}
+
+fn int64_column(batch: &RecordBatch, name: &str) -> Result<Int64Array> {
+    let index = batch
+        .schema()
+        .index_of(name)
+        .map_err(|_| ExecError::Internal(format!("source batch without {name}")))?;
+    batch
+        .column(index)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .cloned()
+        .ok_or_else(|| ExecError::Internal(format!("{name} is not BIGINT")))
+}

@@ -1,0 +1,110 @@
+//! Window definitions in milliseconds: which windows a timestamp falls in, when they close.
+
+use crate::catalog::{WindowInfo, WindowType};
+use crate::sql::ast::{WindowKind, WindowSpec};
+
+/// ksqlDB's grace period when a window declares none: 24 hours.
+pub const DEFAULT_GRACE_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// A planned window, all durations in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowPlan {
+    pub kind: WindowType,
+    /// Tumbling and hopping: the window size; session: the inactivity gap.
+    pub size_ms: i64,
+    /// Hopping: the advance; tumbling: the size.
+    pub advance_ms: i64,
+    pub grace_ms: i64,
+    pub retention_ms: Option<i64>,
+}
+
+fn millis(d: crate::sql::ast::Duration) -> i64 {
+    i64::try_from(d.to_millis()).unwrap_or(i64::MAX)
+}
+
+impl WindowPlan {
+    pub fn from_spec(spec: &WindowSpec) -> Self {
+        let (kind, size_ms, advance_ms) = match spec.kind {
+            WindowKind::Tumbling { size } => (WindowType::Tumbling, millis(size), millis(size)),
+            WindowKind::Hopping { size, advance } => {
+                (WindowType::Hopping, millis(size), millis(advance))
+            }
+            WindowKind::Session { gap } => (WindowType::Session, millis(gap), 0),
+        };
+        WindowPlan {
+            kind,
+            size_ms,
+            advance_ms,
+            grace_ms: spec.grace.map(millis).unwrap_or(DEFAULT_GRACE_MS),
+            retention_ms: spec.retention.map(millis),
+        }
+    }
+
+    /// How the catalog records the window of the output's keys.
+    pub fn info(&self) -> WindowInfo {
+        WindowInfo {
+            kind: self.kind,
+            size_ms: (self.kind != WindowType::Session).then_some(self.size_ms as u64),
+        }
+    }
+
+    /// The time windows `[start, end)` holding `timestamp`, earliest first (not sessions).
+    pub fn windows_for(&self, timestamp: i64) -> Vec<(i64, i64)> {
+        if self.size_ms <= 0 || self.advance_ms <= 0 {
+            return Vec::new();
+        }
+        let latest_start = timestamp - timestamp.rem_euclid(self.advance_ms);
+        let mut starts = Vec::new();
+        let mut start = latest_start;
+        while start > timestamp - self.size_ms && start >= 0 {
+            starts.push(start);
+            start -= self.advance_ms;
+        }
+        starts
+            .into_iter()
+            .rev()
+            .map(|s| (s, s.saturating_add(self.size_ms)))
+            .collect()
+    }
+
+    /// Whether a time window ending at `end` no longer accepts records at `stream_time`.
+    pub fn is_closed(&self, end: i64, stream_time: i64) -> bool {
+        end.saturating_add(self.grace_ms) <= stream_time
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(kind: WindowType, size_ms: i64, advance_ms: i64) -> WindowPlan {
+        WindowPlan {
+            kind,
+            size_ms,
+            advance_ms,
+            grace_ms: 0,
+            retention_ms: None,
+        }
+    }
+
+    #[test]
+    fn tumbling_and_hopping_windows_hold_the_timestamp() {
+        let tumbling = plan(WindowType::Tumbling, 30_000, 30_000);
+        assert_eq!(tumbling.windows_for(89_999), vec![(60_000, 90_000)]);
+        assert_eq!(tumbling.windows_for(0), vec![(0, 30_000)]);
+        let hopping = plan(WindowType::Hopping, 30_000, 10_000);
+        assert_eq!(
+            hopping.windows_for(25_000),
+            vec![(0, 30_000), (10_000, 40_000), (20_000, 50_000)]
+        );
+        assert_eq!(hopping.windows_for(5_000), vec![(0, 30_000)]);
+    }
+
+    #[test]
+    fn a_window_closes_when_stream_time_passes_its_end_plus_grace() {
+        let mut tumbling = plan(WindowType::Tumbling, 30_000, 30_000);
+        tumbling.grace_ms = 60_000;
+        assert!(!tumbling.is_closed(30_000, 89_999));
+        assert!(tumbling.is_closed(30_000, 90_000));
+    }
+}
