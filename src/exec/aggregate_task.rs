@@ -201,22 +201,16 @@ impl AggregateTask {
         if let Some(filter) = &self.filter {
             let evaluated = filter.evaluate(&batch.rows)?;
             let mask = predicate_mask(&evaluated.arrays[0])?;
-            let kept_rows = kept_indexes(evaluated.kept.as_ref(), rows);
+            for (row, pass) in passes.iter_mut().enumerate() {
+                *pass = mask.value(row);
+            }
             for (row, message) in &evaluated.failures {
                 let offset = offsets.value(*row) as u64;
                 errors.push(self.error(offset, format!("Error evaluating WHERE: {message}")));
                 passes[*row] = false;
             }
-            for (i, row) in kept_rows.iter().enumerate() {
-                passes[*row] = mask.value(i);
-            }
         }
         let evaluated = self.inputs.evaluate(&batch.rows)?;
-        let kept_rows = kept_indexes(evaluated.kept.as_ref(), rows);
-        let mut position: Vec<Option<usize>> = vec![None; rows];
-        for (i, row) in kept_rows.iter().enumerate() {
-            position[*row] = Some(i);
-        }
         for (row, message) in &evaluated.failures {
             let offset = offsets.value(*row) as u64;
             errors.push(self.error(offset, format!("Error evaluating GROUP BY: {message}")));
@@ -225,11 +219,10 @@ impl AggregateTask {
             let kind = batch.kind(row);
             let offset = offsets.value(row) as u64;
             let rowtime = rowtimes.value(row);
-            let new = match position[row] {
-                Some(i) if passes[row] && kind != RowKind::Delete && kind.is_addition() => {
-                    Some(self.contribution(&evaluated.arrays, i, rowtime)?)
-                }
-                _ => None,
+            let new = if passes[row] && kind != RowKind::Delete && kind.is_addition() {
+                Some(self.contribution(&evaluated.arrays, row, rowtime)?)
+            } else {
+                None
             };
             if let Some(table_rows) = &mut self.table_rows {
                 let key = (0..self.source_key_count)
@@ -316,11 +309,7 @@ impl AggregateTask {
         if let Some(having) = &self.having {
             let evaluated = having.evaluate(&batch)?;
             let mask = predicate_mask(&evaluated.arrays[0])?;
-            let kept_rows = kept_indexes(evaluated.kept.as_ref(), changes.len());
-            let mut passes = vec![false; changes.len()];
-            for (i, row) in kept_rows.iter().enumerate() {
-                passes[*row] = mask.value(i);
-            }
+            let mut passes: Vec<bool> = (0..changes.len()).map(|row| mask.value(row)).collect();
             for (row, message) in &evaluated.failures {
                 errors.push(self.error(0, format!("Error evaluating HAVING: {message}")));
                 passes[*row] = false;
@@ -341,20 +330,12 @@ impl AggregateTask {
         for (_, message) in &evaluated.failures {
             errors.push(self.error(0, format!("Error evaluating SELECT: {message}")));
         }
-        let kept_rows = kept_indexes(evaluated.kept.as_ref(), changes.len());
-        let kinds: Vec<RowKind> = kept_rows.iter().map(|r| kinds[*r]).collect();
-        let rowtimes = Int64Array::from_iter_values(kept_rows.iter().map(|r| changes[*r].rowtime));
+        let rowtimes = Int64Array::from_iter_values(changes.iter().map(|c| c.rowtime));
         let windowed = changes.iter().any(|c| c.window.is_some());
-        let starts = Int64Array::from_iter_values(
-            kept_rows
-                .iter()
-                .map(|r| changes[*r].window.map_or(0, |w| w.0)),
-        );
-        let ends = Int64Array::from_iter_values(
-            kept_rows
-                .iter()
-                .map(|r| changes[*r].window.map_or(0, |w| w.1)),
-        );
+        let starts =
+            Int64Array::from_iter_values(changes.iter().map(|c| c.window.map_or(0, |w| w.0)));
+        let ends =
+            Int64Array::from_iter_values(changes.iter().map(|c| c.window.map_or(0, |w| w.1)));
         let written = self.sink.write(
             &evaluated.arrays,
             &kinds,
@@ -410,14 +391,6 @@ fn conform(array: ArrayRef, ty: &DataType) -> Result<ArrayRef> {
         return Ok(array);
     }
     Ok(arrow::compute::cast(&array, ty)?)
-}
-
-/// The input rows an evaluation kept, in order.
-fn kept_indexes(kept: Option<&arrow::array::BooleanArray>, rows: usize) -> Vec<usize> {
-    match kept {
-        None => (0..rows).collect(),
-        Some(mask) => (0..rows).filter(|i| mask.value(*i)).collect(),
-    }
 }
 
 fn int64_column(batch: &RecordBatch, name: &str) -> Result<Int64Array> {

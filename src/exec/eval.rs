@@ -15,12 +15,10 @@ pub struct Evaluator {
     exprs: Vec<Arc<dyn PhysicalExpr>>,
 }
 
-/// The outcome of evaluating a batch: one array per expression over the rows that
-/// evaluated, and the rows that failed (indexes into the input) with their errors.
+/// The outcome of evaluating a batch: one array per expression over every input row
+/// (NULL where a row failed), and the rows that failed with their first error.
 pub struct Evaluated {
     pub arrays: Vec<ArrayRef>,
-    /// Which input rows the arrays cover; `None` when they cover every row.
-    pub kept: Option<BooleanArray>,
     pub failures: Vec<(usize, String)>,
 }
 
@@ -72,7 +70,6 @@ impl Evaluator {
         }
         Ok(Evaluated {
             arrays,
-            kept: None,
             failures: first_errors.into_iter().collect(),
         })
     }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, Int64Array, RecordBatch};
+use arrow::array::{Array, Int64Array};
 use datafusion::execution::SessionState;
 
 use super::change::{ChangeBatch, RowKind};
@@ -111,7 +111,7 @@ impl SelectTask {
         let next_offset = last.offset + 1;
         let (batch, mut errors) = self.source.decode(self.partition.id(), &records)?;
         self.metrics.records_in += records.len() as u64;
-        let written = self.process(batch, &records, &mut errors)?;
+        let written = self.process(batch, &mut errors)?;
         self.metrics.records_out += written as u64;
         self.metrics.errors += errors.len() as u64;
         self.errors.append(&mut errors);
@@ -124,26 +124,21 @@ impl SelectTask {
         Ok(records.len())
     }
 
-    fn process(
-        &mut self,
-        batch: ChangeBatch,
-        records: &[crate::log::ConsumedRecord],
-        errors: &mut Vec<ProcessingError>,
-    ) -> Result<usize> {
+    /// A processing-log entry for row `row` of a batch whose offsets are `offsets`.
+    fn failure(&self, offsets: &[u64], row: usize, message: String) -> ProcessingError {
+        ProcessingError {
+            topic: self.partition.topic().to_string(),
+            partition: self.partition.id(),
+            offset: offsets.get(row).copied().unwrap_or(0),
+            message,
+        }
+    }
+
+    fn process(&mut self, batch: ChangeBatch, errors: &mut Vec<ProcessingError>) -> Result<usize> {
         if batch.is_empty() {
             return Ok(0);
         }
         let offsets = offsets_of(&batch)?;
-        let mut report = |row: usize, message: String| {
-            let offset = offsets.get(row).copied().unwrap_or(0);
-            errors.push(ProcessingError {
-                topic: self.partition.topic().to_string(),
-                partition: self.partition.id(),
-                offset,
-                message,
-            });
-        };
-        let _ = records;
 
         // A table's row that fails the filter becomes a delete of its key.
         let mut batch = batch;
@@ -151,11 +146,11 @@ impl SelectTask {
         if let Some(filter) = &self.filter {
             let evaluated = filter.evaluate(&batch.rows)?;
             for (row, message) in &evaluated.failures {
-                report(*row, format!("Error evaluating WHERE: {message}"));
-            }
-            if let Some(kept) = &evaluated.kept {
-                batch = batch.filter(kept)?;
-                kinds = batch.kinds().collect();
+                errors.push(self.failure(
+                    &offsets,
+                    *row,
+                    format!("Error evaluating WHERE: {message}"),
+                ));
             }
             let mut mask = predicate_mask(&evaluated.arrays[0])?;
             if !self.is_table {
@@ -183,21 +178,13 @@ impl SelectTask {
         let offsets = offsets_of(&batch)?;
         let evaluated = self.project.evaluate(&batch.rows)?;
         for (row, message) in &evaluated.failures {
-            errors.push(ProcessingError {
-                topic: self.partition.topic().to_string(),
-                partition: self.partition.id(),
-                offset: offsets.get(*row).copied().unwrap_or(0),
-                message: format!("Error evaluating SELECT: {message}"),
-            });
+            errors.push(self.failure(
+                &offsets,
+                *row,
+                format!("Error evaluating SELECT: {message}"),
+            ));
         }
-        let rows: RecordBatch = match &evaluated.kept {
-            Some(kept) => {
-                let filtered = batch.filter(kept)?;
-                kinds = filtered.kinds().collect();
-                filtered.rows
-            }
-            None => batch.rows,
-        };
+        let rows = batch.rows;
         let column = |i: usize| -> Result<Int64Array> {
             rows.column(i)
                 .as_any()
