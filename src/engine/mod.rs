@@ -132,8 +132,7 @@ pub struct Engine {
     log: Arc<Log>,
     catalog: Catalog,
     session: SessionState,
-    functions: Box<dyn FunctionResolver + Send + Sync>,
-    /// The same functions by kind, to tell aggregates apart when planning.
+    /// Scalar, aggregate and table functions by name.
     registry: FunctionRegistry,
     queries: BTreeMap<String, RunningQuery>,
     next_query_number: u64,
@@ -157,8 +156,7 @@ impl Engine {
             log,
             catalog,
             session: SessionContext::new().state(),
-            registry: functions.clone(),
-            functions: Box::new(functions),
+            registry: functions,
             queries: BTreeMap::new(),
             next_query_number: 0,
             properties: BTreeMap::new(),
@@ -311,6 +309,6 @@ impl Engine {
     }
 
     fn functions(&self) -> &dyn FunctionResolver {
-        self.functions.as_ref()
+        &self.registry
     }
 }
