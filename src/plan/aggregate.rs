@@ -17,9 +17,10 @@ use super::rewrite::rewrite;
 use super::scope::{Scope, ScopeColumn};
 use super::select::{
     EMIT_FINAL_NEEDS_WINDOW, OutputColumn, ROWTIME, SourceInput, WINDOWEND, WINDOWSTART,
+    output_schema,
 };
 use super::window::WindowPlan;
-use crate::catalog::{Catalog, Column, LogicalSchema, Namespace};
+use crate::catalog::{Catalog, LogicalSchema};
 use crate::functions::aggregate::{AggregateFunction, AggregateSpec};
 use crate::functions::registry::FunctionRegistry;
 use crate::sql::SqlType;
@@ -64,20 +65,7 @@ pub struct AggregatePlan {
 impl AggregatePlan {
     /// The logical schema of what the query produces.
     pub fn schema(&self) -> LogicalSchema {
-        LogicalSchema::new(
-            self.output
-                .iter()
-                .map(|c| Column {
-                    name: c.name.clone(),
-                    ty: c.expr.ty.clone(),
-                    namespace: if c.is_key {
-                        Namespace::Key
-                    } else {
-                        Namespace::Value
-                    },
-                })
-                .collect(),
-        )
+        output_schema(&self.output)
     }
 }
 

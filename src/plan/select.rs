@@ -91,21 +91,26 @@ pub struct SelectPlan {
 impl SelectPlan {
     /// The logical schema of what the query produces.
     pub fn schema(&self) -> LogicalSchema {
-        LogicalSchema::new(
-            self.output
-                .iter()
-                .map(|c| Column {
-                    name: c.name.clone(),
-                    ty: c.expr.ty.clone(),
-                    namespace: if c.is_key {
-                        Namespace::Key
-                    } else {
-                        Namespace::Value
-                    },
-                })
-                .collect(),
-        )
+        output_schema(&self.output)
     }
+}
+
+/// The logical schema of a projection's output columns.
+pub fn output_schema(output: &[OutputColumn]) -> LogicalSchema {
+    LogicalSchema::new(
+        output
+            .iter()
+            .map(|c| Column {
+                name: c.name.clone(),
+                ty: c.expr.ty.clone(),
+                namespace: if c.is_key {
+                    Namespace::Key
+                } else {
+                    Namespace::Value
+                },
+            })
+            .collect(),
+    )
 }
 
 /// Renames "column cannot be resolved" for the clause it came from, as ksqlDB words it.
