@@ -20,8 +20,9 @@ use super::processing_log::ProcessingError;
 use super::select_task::TaskMetrics;
 use super::sink::SinkExec;
 use super::source::SourceExec;
+use super::source_reader::SourceReader;
 use crate::catalog::Source;
-use crate::log::{Log, Partition, ReadLimits, TopicPartition};
+use crate::log::{Log, Partition};
 use crate::plan::AggregatePlan;
 use crate::plan::select::{ROWOFFSET, ROWTIME};
 use crate::state::KeyedStore;
@@ -36,9 +37,7 @@ struct Contribution {
 
 /// Reads one partition of a GROUP BY query's source and maintains its aggregates.
 pub struct AggregateTask {
-    group_id: String,
-    partition: Arc<Partition>,
-    next_offset: u64,
+    reader: SourceReader,
     source: SourceExec,
     filter: Option<Evaluator>,
     /// The grouping expressions, then every aggregate's arguments.
@@ -112,23 +111,13 @@ impl AggregateTask {
         let topic = log
             .topic(&sink.topic)
             .ok_or_else(|| ExecError::Internal(format!("sink topic {} is missing", sink.topic)))?;
-        let tp = TopicPartition {
-            topic: partition.topic().to_string(),
-            partition: partition.id(),
-        };
-        let next_offset = log
-            .committed_offset(group_id, &tp)
-            .unwrap_or(default_offset)
-            .max(partition.log_start_offset());
         let functions = plan
             .aggregates
             .iter()
             .map(|a| (Arc::clone(&a.function), a.spec.clone()))
             .collect();
         Ok(AggregateTask {
-            group_id: group_id.to_string(),
-            partition,
-            next_offset,
+            reader: SourceReader::new(log, partition, group_id, default_offset),
             source: SourceExec::try_new(&plan.input)?,
             filter,
             inputs,
@@ -150,14 +139,12 @@ impl AggregateTask {
 
     /// Processes up to `max_records` available records; returns how many were read.
     pub fn poll_once(&mut self, log: &Log, max_records: usize) -> Result<usize> {
-        let records = self
-            .partition
-            .read(self.next_offset, ReadLimits::records(max_records))?;
-        let Some(last) = records.last() else {
+        let records = self.reader.read(max_records)?;
+        if records.is_empty() {
             return Ok(0);
-        };
-        let next_offset = last.offset + 1;
-        let (batch, mut errors) = self.source.decode(self.partition.id(), &records)?;
+        }
+        let partition = self.reader.partition().id();
+        let (batch, mut errors) = self.source.decode(partition, &records)?;
         self.metrics.records_in += records.len() as u64;
         let changes = self.aggregate_batch(&batch, &mut errors)?;
         let written = self.emit(changes, &mut errors)?;
@@ -165,19 +152,14 @@ impl AggregateTask {
         self.metrics.records_out += written as u64;
         self.metrics.errors += errors.len() as u64;
         self.errors.append(&mut errors);
-        self.next_offset = next_offset;
-        let tp = TopicPartition {
-            topic: self.partition.topic().to_string(),
-            partition: self.partition.id(),
-        };
-        log.commit_offsets(&self.group_id, &[(tp, next_offset)])?;
+        self.reader.commit(log, &records)?;
         Ok(records.len())
     }
 
     fn error(&self, offset: u64, message: String) -> ProcessingError {
         ProcessingError {
-            topic: self.partition.topic().to_string(),
-            partition: self.partition.id(),
+            topic: self.reader.partition().topic().to_string(),
+            partition: self.reader.partition().id(),
             offset,
             message,
         }

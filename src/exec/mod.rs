@@ -9,9 +9,11 @@ pub mod processing_log;
 pub mod select_task;
 pub mod sink;
 pub mod source;
+pub mod source_reader;
 
 pub use aggregate_task::AggregateTask;
 pub use change::{ChangeBatch, RowKind};
 pub use error::{ExecError, Result};
 pub use processing_log::ProcessingError;
 pub use select_task::{SelectTask, TaskMetrics};
+pub use source_reader::SourceReader;

@@ -11,8 +11,9 @@ use super::eval::{Evaluator, predicate_mask};
 use super::processing_log::ProcessingError;
 use super::sink::SinkExec;
 use super::source::SourceExec;
+use super::source_reader::SourceReader;
 use crate::catalog::Source;
-use crate::log::{Log, Partition, ReadLimits, TopicPartition};
+use crate::log::{Log, Partition};
 use crate::plan::SelectPlan;
 use crate::plan::select::{ROWTIME, WINDOWEND, WINDOWSTART};
 
@@ -26,9 +27,7 @@ pub struct TaskMetrics {
 
 /// Reads one partition of a query's source, filters, projects and writes the sink.
 pub struct SelectTask {
-    group: String,
-    partition: Arc<Partition>,
-    next_offset: u64,
+    reader: SourceReader,
     source: SourceExec,
     is_table: bool,
     filter: Option<Evaluator>,
@@ -69,17 +68,8 @@ impl SelectTask {
         let rowtime_index = position(ROWTIME)
             .ok_or_else(|| ExecError::Internal("source scope without ROWTIME".into()))?;
         let window_indexes = position(WINDOWSTART).zip(position(WINDOWEND));
-        let tp = TopicPartition {
-            topic: partition.topic().to_string(),
-            partition: partition.id(),
-        };
-        let next_offset = log
-            .committed_offset(group, &tp)
-            .unwrap_or(default_offset)
-            .max(partition.log_start_offset());
         Ok(SelectTask {
-            group: group.to_string(),
-            next_offset,
+            reader: SourceReader::new(log, partition, group, default_offset),
             source: SourceExec::try_new(&plan.input)?,
             is_table: plan.input.source.is_table(),
             filter,
@@ -87,7 +77,6 @@ impl SelectTask {
             sink: SinkExec::try_new(sink, topic, &is_key)?.with_sink_timestamp(sink)?,
             rowtime_index,
             window_indexes,
-            partition,
             metrics: TaskMetrics::default(),
             errors: Vec::new(),
         })
@@ -102,33 +91,26 @@ impl SelectTask {
 
     /// Processes up to `max_records` available records; returns how many were read.
     pub fn poll_once(&mut self, log: &Log, max_records: usize) -> Result<usize> {
-        let records = self
-            .partition
-            .read(self.next_offset, ReadLimits::records(max_records))?;
-        let Some(last) = records.last() else {
+        let records = self.reader.read(max_records)?;
+        if records.is_empty() {
             return Ok(0);
-        };
-        let next_offset = last.offset + 1;
-        let (batch, mut errors) = self.source.decode(self.partition.id(), &records)?;
+        }
+        let partition = self.reader.partition().id();
+        let (batch, mut errors) = self.source.decode(partition, &records)?;
         self.metrics.records_in += records.len() as u64;
         let written = self.process(batch, &mut errors)?;
         self.metrics.records_out += written as u64;
         self.metrics.errors += errors.len() as u64;
         self.errors.append(&mut errors);
-        self.next_offset = next_offset;
-        let tp = TopicPartition {
-            topic: self.partition.topic().to_string(),
-            partition: self.partition.id(),
-        };
-        log.commit_offsets(&self.group, &[(tp, next_offset)])?;
+        self.reader.commit(log, &records)?;
         Ok(records.len())
     }
 
     /// A processing-log entry for row `row` of a batch whose offsets are `offsets`.
     fn failure(&self, offsets: &[u64], row: usize, message: String) -> ProcessingError {
         ProcessingError {
-            topic: self.partition.topic().to_string(),
-            partition: self.partition.id(),
+            topic: self.reader.partition().topic().to_string(),
+            partition: self.reader.partition().id(),
             offset: offsets.get(row).copied().unwrap_or(0),
             message,
         }
@@ -209,8 +191,8 @@ impl SelectTask {
         };
         for (row, message) in self.sink.skipped.drain(..) {
             errors.push(ProcessingError {
-                topic: self.partition.topic().to_string(),
-                partition: self.partition.id(),
+                topic: self.reader.partition().topic().to_string(),
+                partition: self.reader.partition().id(),
                 offset: written_offsets.get(row).map_or(0, |o| *o as u64),
                 message: format!("Invalid sink timestamp, record skipped: {message}"),
             });
