@@ -40,6 +40,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // `runnel ... | head` must end quietly when the reader goes away, as Unix tools do,
+    // instead of panicking on a failed print.
+    sigpipe::reset();
     let cli = Cli::parse();
     let result: anyhow::Result<ExitCode> = match cli.command {
         None => {

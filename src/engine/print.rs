@@ -2,13 +2,16 @@
 
 use chrono::{TimeZone, Utc};
 
+use crate::catalog::WindowInfo;
+use crate::exec::source::split_windowed_key;
 use crate::log::{ConsumedRecord, ReadLimits};
 use crate::sql::ast::TopicName;
 
 use super::{Engine, EngineError, Result};
 
-/// One record as PRINT writes it.
-pub fn print_line(record: &ConsumedRecord, partition: u32) -> String {
+/// One record as PRINT writes it; a windowed key (of a topic behind a windowed source)
+/// shows as `[key@start/end]`, as ksqlDB shows it.
+pub fn print_line(record: &ConsumedRecord, partition: u32, window: Option<&WindowInfo>) -> String {
     let rowtime = Utc
         .timestamp_millis_opt(record.timestamp)
         .single()
@@ -21,9 +24,14 @@ pub fn print_line(record: &ConsumedRecord, partition: u32) -> String {
             Err(_) => format!("{b:?}"),
         },
     };
+    let windowed = window.zip(record.key.as_deref()).and_then(|(window, key)| {
+        let (inner, start, end) = split_windowed_key(key, window.kind, window.size_ms)?;
+        let inner = Some(bytes::Bytes::copy_from_slice(inner));
+        Some(format!("[{}@{start}/{end}]", show(&inner)))
+    });
+    let key = windowed.unwrap_or_else(|| show(&record.key));
     format!(
-        "rowtime: {rowtime}, key: {}, value: {}, partition: {partition}",
-        show(&record.key),
+        "rowtime: {rowtime}, key: {key}, value: {}, partition: {partition}",
         show(&record.value)
     )
 }
@@ -60,6 +68,11 @@ impl Engine {
             .log
             .topic(&name)
             .ok_or_else(|| EngineError::Statement(format!("Could not find topic '{name}'")))?;
+        let window = self
+            .catalog
+            .sources()
+            .find(|source| source.topic == name)
+            .and_then(|source| source.window);
         let mut lines = Vec::new();
         if !from_beginning {
             return Ok(lines);
@@ -75,7 +88,7 @@ impl Engine {
                 offset = last.offset + 1;
                 for record in &records {
                     if seen % every == 0 && lines.len() < limit {
-                        lines.push(print_line(record, partition.id()));
+                        lines.push(print_line(record, partition.id(), window.as_ref()));
                     }
                     seen += 1;
                 }
@@ -85,5 +98,38 @@ impl Engine {
             }
         }
         Ok(lines)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::WindowType;
+    use crate::exec::source::windowed_key;
+
+    fn record(key: &[u8]) -> ConsumedRecord {
+        ConsumedRecord {
+            offset: 0,
+            timestamp: 5000,
+            key: Some(bytes::Bytes::copy_from_slice(key)),
+            value: Some(bytes::Bytes::from_static(b"{\"N\":1}")),
+            headers: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn windowed_keys_print_with_their_window() {
+        let window = WindowInfo {
+            kind: WindowType::Tumbling,
+            size_ms: Some(60_000),
+        };
+        let key = windowed_key(b"/home", WindowType::Tumbling, 60_000, 120_000);
+        let line = print_line(&record(&key), 0, Some(&window));
+        assert_eq!(
+            line,
+            "rowtime: 1970/01/01 00:00:05.000 Z, key: [/home@60000/120000], value: {\"N\":1}, partition: 0"
+        );
+        let plain = print_line(&record(b"/home"), 0, None);
+        assert!(plain.contains("key: /home,"), "{plain}");
     }
 }
