@@ -1,5 +1,31 @@
 //! `runnel bench log`: append and read-back throughput of the log against a plain
 //! sequential file write of the same bytes, measured in one run.
+//!
+//! What is compared: 2,000,000 records of 100-byte values appended in batches of 1,000
+//! (no fsync), against a plain `write` of the same number of bytes in chunks of one
+//! encoded batch each (no fsync), to a new file in the segment's directory; then the
+//! records read back from the page cache, 10,000 per read. Each figure is the best of
+//! [`ROUNDS`] rounds, which alternate which write goes first.
+//!
+//! # Measured (2 shared cores, AMD EPYC, ext4; other builds running, so load is noted)
+//!
+//! Reproduce with `cargo build && ./target/debug/runnel bench log` (dev profile:
+//! opt-level 1, overflow checks on). Three runs, load average 12.6–13.0:
+//!
+//! | run | append records/s | append MB/s | plain MB/s | ratio | read back records/s |
+//! |-----|------------------|-------------|------------|-------|---------------------|
+//! | 1   | 2,658,260        | 292.4       | 506.0      | 57.8% | 2,884,991           |
+//! | 2   | 2,926,873        | 321.9       | 567.8      | 56.7% | 3,399,455           |
+//! | 3   | 3,014,253        | 331.6       | 547.6      | 60.6% | 3,363,901           |
+//!
+//! Median: append 2.93M records/s, ratio 57.8%, read back 3.36M records/s. Before this
+//! version (per-byte `Vec` pushes, a fresh 1 MiB buffer per read, reads twice the
+//! bytes they used), at load 13.9: append 4.21M/s = 463 MB/s against 1,099 MB/s, ratio
+//! 42.1%, read back 1.88M/s.
+//!
+//! On-CPU time (thread CPU clock, so the load does not count) per record, dev profile:
+//! the kernel's copy into the page cache costs ~50 ns for either write; encoding costs
+//! ~20 ns more (CRC-32C ~8 ns of it, hardware path), which bounds the ratio near 70%.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
