@@ -5,6 +5,7 @@
 use bytes::Bytes;
 
 use super::record::ConsumedRecord;
+use super::varint::read_varlong;
 
 /// Size of the fixed batch header, from `baseOffset` to `recordsCount` inclusive.
 pub const BATCH_HEADER_LEN: usize = 61;
@@ -12,7 +13,7 @@ pub const BATCH_HEADER_LEN: usize = 61;
 pub const LOG_OVERHEAD: usize = 12;
 pub const MAGIC_V2: u8 = 2;
 /// Where the CRC-covered part of a batch starts (the `attributes` field).
-const CRC_START: usize = 21;
+pub const CRC_START: usize = 21;
 /// Producer id written by non-transactional, non-idempotent producers.
 pub const NO_PRODUCER_ID: i64 = -1;
 
@@ -104,134 +105,6 @@ pub struct BatchInfo {
     pub records_count: u32,
 }
 
-/// Writes one batch into `out`, record by record; [`BatchBuilder::finish`] fills the header.
-pub struct BatchBuilder<'a> {
-    out: &'a mut Vec<u8>,
-    start: usize,
-    base_offset: u64,
-    base_timestamp: Option<i64>,
-    max_timestamp: i64,
-    count: u32,
-}
-
-impl<'a> BatchBuilder<'a> {
-    pub fn new(out: &'a mut Vec<u8>, base_offset: u64) -> Self {
-        let start = out.len();
-        out.resize(start + BATCH_HEADER_LEN, 0);
-        BatchBuilder {
-            out,
-            start,
-            base_offset,
-            base_timestamp: None,
-            max_timestamp: -1,
-            count: 0,
-        }
-    }
-
-    /// Appends one record at `offset_delta` from the base offset.
-    pub fn push(
-        &mut self,
-        offset_delta: u32,
-        timestamp: i64,
-        key: Option<&[u8]>,
-        value: Option<&[u8]>,
-        headers: &[(String, Option<Bytes>)],
-    ) {
-        let base_ts = *self.base_timestamp.get_or_insert(timestamp);
-        self.max_timestamp = self.max_timestamp.max(timestamp);
-        let ts_delta = timestamp.wrapping_sub(base_ts);
-        let mut body_len = 1
-            + varlong_len(ts_delta)
-            + varlong_len(i64::from(offset_delta))
-            + bytes_field_len(key)
-            + bytes_field_len(value)
-            + varlong_len(headers.len() as i64);
-        for (name, header_value) in headers {
-            body_len +=
-                bytes_field_len(Some(name.as_bytes())) + bytes_field_len(header_value.as_deref());
-        }
-        let out = &mut *self.out;
-        out.reserve(body_len + 5);
-        put_varlong(out, body_len as i64);
-        out.push(0); // record attributes: unused in v2
-        put_varlong(out, ts_delta);
-        put_varlong(out, i64::from(offset_delta));
-        put_bytes_field(out, key);
-        put_bytes_field(out, value);
-        put_varlong(out, headers.len() as i64);
-        for (name, header_value) in headers {
-            put_bytes_field(out, Some(name.as_bytes()));
-            put_bytes_field(out, header_value.as_deref());
-        }
-        self.count += 1;
-    }
-
-    /// Fills the header; `last_offset_delta` may exceed the last record's delta when
-    /// compaction removed records at the end of the batch (the batch keeps its range).
-    pub fn finish(self, last_offset_delta: u32, attributes: i16) -> BatchInfo {
-        let start = self.start;
-        let len = self.out.len() - start;
-        let base_ts = self.base_timestamp.unwrap_or(-1);
-        let header = &mut self.out[start..start + BATCH_HEADER_LEN];
-        header[0..8].copy_from_slice(&(self.base_offset as i64).to_be_bytes());
-        header[8..12].copy_from_slice(&((len - LOG_OVERHEAD) as i32).to_be_bytes());
-        header[12..16].copy_from_slice(&0i32.to_be_bytes()); // partitionLeaderEpoch
-        header[16] = MAGIC_V2;
-        header[21..23].copy_from_slice(&attributes.to_be_bytes());
-        header[23..27].copy_from_slice(&(last_offset_delta as i32).to_be_bytes());
-        header[27..35].copy_from_slice(&base_ts.to_be_bytes());
-        header[35..43].copy_from_slice(&self.max_timestamp.to_be_bytes());
-        header[43..51].copy_from_slice(&NO_PRODUCER_ID.to_be_bytes());
-        header[51..53].copy_from_slice(&(-1i16).to_be_bytes());
-        header[53..57].copy_from_slice(&(-1i32).to_be_bytes());
-        header[57..61].copy_from_slice(&(self.count as i32).to_be_bytes());
-        let crc = crc32c::crc32c(&self.out[start + CRC_START..]);
-        self.out[start + 17..start + 21].copy_from_slice(&crc.to_be_bytes());
-        BatchInfo {
-            base_offset: self.base_offset,
-            last_offset: self.base_offset + u64::from(last_offset_delta),
-            max_timestamp: self.max_timestamp,
-            len,
-            records_count: self.count,
-        }
-    }
-}
-
-fn bytes_field_len(field: Option<&[u8]>) -> usize {
-    match field {
-        None => 1,
-        Some(bytes) => varlong_len(bytes.len() as i64) + bytes.len(),
-    }
-}
-
-fn put_bytes_field(out: &mut Vec<u8>, field: Option<&[u8]>) {
-    match field {
-        None => put_varlong(out, -1),
-        Some(bytes) => {
-            put_varlong(out, bytes.len() as i64);
-            out.extend_from_slice(bytes);
-        }
-    }
-}
-
-fn zigzag(value: i64) -> u64 {
-    ((value << 1) ^ (value >> 63)) as u64
-}
-
-fn varlong_len(value: i64) -> usize {
-    let bits = 64 - (zigzag(value) | 1).leading_zeros() as usize;
-    bits.div_ceil(7)
-}
-
-fn put_varlong(out: &mut Vec<u8>, value: i64) {
-    let mut v = zigzag(value);
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
 /// A bounds-checked cursor over one batch's record bytes.
 struct Cursor<'a> {
     buf: &'a [u8],
@@ -239,25 +112,12 @@ struct Cursor<'a> {
 }
 
 impl Cursor<'_> {
+    #[inline(always)]
     fn varlong(&mut self) -> Result<i64, String> {
-        let mut result: u64 = 0;
-        for shift in (0..70).step_by(7) {
-            let byte = *self
-                .buf
-                .get(self.pos)
-                .ok_or_else(|| "record ends inside a varint".to_string())?;
-            self.pos += 1;
-            if shift == 63 && byte > 1 {
-                return Err("varint longer than 64 bits".into());
-            }
-            result |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Ok(((result >> 1) as i64) ^ -((result & 1) as i64));
-            }
-        }
-        Err("varint longer than 10 bytes".into())
+        read_varlong(self.buf, &mut self.pos)
     }
 
+    #[inline(always)]
     fn byte(&mut self) -> Result<u8, String> {
         let byte = *self
             .buf
@@ -268,6 +128,7 @@ impl Cursor<'_> {
     }
 
     /// A length-prefixed field: its range in the buffer, or `None` for length -1.
+    #[inline(always)]
     fn field(&mut self) -> Result<Option<(usize, usize)>, String> {
         let len = self.varlong()?;
         if len == -1 {
@@ -302,15 +163,17 @@ pub fn decode_records(
     };
     let mut pushed = 0;
     let mut payload = 0;
+    out.reserve(max_records.min(header.records_count as usize));
     for _ in 0..header.records_count {
         if pushed >= max_records {
             break;
         }
         let len = cursor.varlong()?;
-        if len < 0 || cursor.pos + len as usize > batch.len() {
-            return Err(format!("record length {len} runs past the batch"));
-        }
-        let record_end = cursor.pos + len as usize;
+        let record_end = usize::try_from(len)
+            .ok()
+            .and_then(|len| cursor.pos.checked_add(len))
+            .filter(|end| *end <= batch.len())
+            .ok_or_else(|| format!("record length {len} runs past the batch"))?;
         let _attributes = cursor.byte()?;
         let ts_delta = cursor.varlong()?;
         let offset_delta = cursor.varlong()?;
@@ -331,7 +194,11 @@ pub fn decode_records(
         if header_count < 0 || header_count as usize > len as usize {
             return Err(format!("bad header count {header_count}"));
         }
-        let mut headers = Vec::with_capacity(header_count as usize);
+        let mut headers = if header_count == 0 {
+            Vec::new()
+        } else {
+            Vec::with_capacity(header_count as usize)
+        };
         for _ in 0..header_count {
             let name = cursor
                 .field()?
@@ -361,41 +228,8 @@ pub fn decode_records(
 
 #[cfg(test)]
 mod tests {
+    use super::super::builder::BatchBuilder;
     use super::*;
-
-    #[test]
-    fn varlong_round_trips_and_sizes() {
-        for value in [
-            0i64,
-            1,
-            -1,
-            63,
-            -64,
-            64,
-            300,
-            -300,
-            i64::MAX,
-            i64::MIN,
-            1 << 40,
-        ] {
-            let mut out = Vec::new();
-            put_varlong(&mut out, value);
-            assert_eq!(out.len(), varlong_len(value), "size of {value}");
-            let mut cursor = Cursor { buf: &out, pos: 0 };
-            assert_eq!(cursor.varlong(), Ok(value));
-        }
-    }
-
-    #[test]
-    fn kafka_zigzag_bytes() {
-        // From Kafka's ByteUtilsTest: zigzag varint encodings.
-        let mut out = Vec::new();
-        put_varlong(&mut out, -1);
-        assert_eq!(out, vec![0x01]);
-        out.clear();
-        put_varlong(&mut out, 64);
-        assert_eq!(out, vec![0x80, 0x01]);
-    }
 
     #[test]
     fn batch_round_trips() {

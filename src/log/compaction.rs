@@ -9,10 +9,11 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::batch::BatchBuilder;
+use super::builder::BatchBuilder;
 use super::error::{LogError, Result};
 use super::options::FlushPolicy;
 use super::partition::Partition;
+use super::read_arena::ReadArena;
 use super::record::ConsumedRecord;
 use super::segment::{self, Segment};
 
@@ -161,6 +162,14 @@ impl Partition {
 
 fn read_all(segment: &Segment) -> Result<Vec<ConsumedRecord>> {
     let mut out = Vec::new();
-    segment.read(segment.base_offset, usize::MAX / 2, usize::MAX, &mut out)?;
+    // A private arena: the records are kept until the rewrite is done.
+    let arena = ReadArena::default();
+    segment.read(
+        segment.base_offset,
+        usize::MAX / 2,
+        usize::MAX,
+        &arena,
+        &mut out,
+    )?;
     Ok(out)
 }

@@ -32,6 +32,14 @@ impl OffsetIndex {
         idx.checked_sub(1).map(|i| self.entries[i])
     }
 
+    /// The first entry above `relative_offset`, as (relative offset, position).
+    pub fn first_above(&self, relative_offset: u32) -> Option<(u32, u32)> {
+        let idx = self
+            .entries
+            .partition_point(|(rel, _)| *rel <= relative_offset);
+        self.entries.get(idx).copied()
+    }
+
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.entries.len() * OFFSET_ENTRY);
         for (rel, pos) in &self.entries {
@@ -132,6 +140,9 @@ mod tests {
         assert_eq!(index.floor(0), Some((0, 0)));
         assert_eq!(index.floor(15), Some((10, 4100)));
         assert_eq!(index.floor(99), Some((20, 8300)));
+        assert_eq!(index.first_above(0), Some((10, 4100)));
+        assert_eq!(index.first_above(10), Some((20, 8300)));
+        assert_eq!(index.first_above(20), None);
         let decoded = OffsetIndex::decode(&index.encode(), 9000, 30);
         assert_eq!(decoded, Some(index.clone()));
         assert_eq!(OffsetIndex::decode(&index.encode(), 8000, 30), None);

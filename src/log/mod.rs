@@ -82,6 +82,7 @@
 //! a null value forgets the key.
 
 mod batch;
+mod builder;
 mod cleaner;
 mod clock;
 mod compaction;
@@ -94,12 +95,14 @@ mod options;
 mod partition;
 mod partitioner;
 mod producer;
+mod read_arena;
 mod record;
 mod retention;
 mod segment;
 mod storage;
 mod store;
 mod topic;
+mod varint;
 
 pub use cleaner::CleanerReport;
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -5,14 +5,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use bytes::Bytes;
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::watch;
 
-use super::batch::BatchBuilder;
+use super::builder::BatchBuilder;
 use super::config::TopicConfig;
 use super::error::{LogError, Result};
 use super::options::{FlushPolicy, LogOptions};
+use super::read_arena::ReadArena;
 use super::record::{ConsumedRecord, OffsetRange, ReadLimits, Record};
 use super::segment::{self, RecoveryNote, Segment};
 
@@ -51,6 +51,8 @@ pub struct Partition {
     progress: watch::Sender<(u64, bool)>,
     /// Serializes retention and compaction of this partition.
     pub(crate) cleaning: Mutex<()>,
+    /// Where reads put the batches they read (records slice them).
+    read_arena: ReadArena,
 }
 
 impl Partition {
@@ -105,6 +107,7 @@ impl Partition {
             refuse_writes: AtomicBool::new(false),
             progress: watch::Sender::new((end, false)),
             cleaning: Mutex::new(()),
+            read_arena: ReadArena::default(),
         }
     }
 
@@ -194,27 +197,8 @@ impl Partition {
         let base = self.end_offset.load(Ordering::Acquire);
         let now = self.options.clock.now_ms();
         let mut buf = std::mem::take(&mut writer.buf);
-        buf.clear();
-        // One allocation per batch at most: a record costs at most ~30 bytes of framing.
-        let payload: usize = records
-            .iter()
-            .map(|r| {
-                let key = r.key.as_ref().map_or(0, Bytes::len);
-                let value = r.value.as_ref().map_or(0, Bytes::len);
-                key + value + 30 + r.headers.len() * 16
-            })
-            .sum();
-        buf.reserve(payload + 64);
-        let mut builder = BatchBuilder::new(&mut buf, base);
-        for (delta, record) in records.iter().enumerate() {
-            builder.push(
-                delta as u32,
-                record.timestamp.unwrap_or(now),
-                record.key.as_deref(),
-                record.value.as_deref(),
-                &record.headers,
-            );
-        }
+        let mut builder = BatchBuilder::overwrite(&mut buf, base);
+        builder.push_all(records, now);
         let info = builder.finish((records.len() - 1) as u32, 0);
         if info.len > i32::MAX as usize {
             writer.buf = Vec::new();
@@ -223,7 +207,7 @@ impl Partition {
                 info.len
             )));
         }
-        let result = self.write_batch(&mut writer, &buf, &info, now);
+        let result = self.write_batch(&mut writer, &buf[..info.len], &info, now);
         writer.buf = buf;
         result?;
         self.end_offset
@@ -339,6 +323,19 @@ impl Partition {
     /// Reads records from `from_offset` (inclusive) within `limits`.
     /// Reading at the end offset returns nothing; outside the log is an error.
     pub fn read(&self, from_offset: u64, limits: ReadLimits) -> Result<Vec<ConsumedRecord>> {
+        let mut out = Vec::new();
+        self.read_into(from_offset, limits, &mut out)?;
+        Ok(out)
+    }
+
+    /// Like [`Partition::read`], but appends the records to `out` and returns how many it
+    /// appended: a consumer that reuses one vector across reads saves an allocation per read.
+    pub fn read_into(
+        &self,
+        from_offset: u64,
+        limits: ReadLimits,
+        out: &mut Vec<ConsumedRecord>,
+    ) -> Result<usize> {
         let start = self.log_start_offset();
         let end = self.end_offset();
         if from_offset < start || from_offset > end {
@@ -350,16 +347,16 @@ impl Partition {
                 end,
             });
         }
+        if from_offset == end || limits.max_records == 0 {
+            return Ok(0);
+        }
         // Sized for the common case up front: growing a vector of records is a copy.
-        let mut out = Vec::with_capacity(
+        out.reserve(
             limits
                 .max_records
                 .min((end - from_offset) as usize)
                 .min(16_384),
         );
-        if from_offset == end || limits.max_records == 0 {
-            return Ok(out);
-        }
         let candidates: Vec<Arc<Segment>> = {
             let segments = self.segments.read();
             let first = segments
@@ -367,21 +364,23 @@ impl Partition {
                 .saturating_sub(1);
             segments[first..].iter().map(Arc::clone).collect()
         };
+        let already = out.len();
         let mut bytes = 0usize;
         let mut from = from_offset;
         for segment in candidates {
             if segment.next_offset() <= from {
                 continue;
             }
-            let remaining = limits.max_records - out.len();
+            let remaining = limits.max_records - (out.len() - already);
             let budget = limits.max_bytes.saturating_sub(bytes);
-            bytes += segment.read(from, remaining, budget.max(1), &mut out)?;
-            if out.len() >= limits.max_records || (bytes >= limits.max_bytes && !out.is_empty()) {
+            bytes += segment.read(from, remaining, budget.max(1), &self.read_arena, out)?;
+            let read = out.len() - already;
+            if read >= limits.max_records || (bytes >= limits.max_bytes && read > 0) {
                 break;
             }
             from = segment.next_offset();
         }
-        Ok(out)
+        Ok(out.len() - already)
     }
 
     /// The first offset whose record timestamp is >= `timestamp`, or `None` if no record is.
@@ -397,7 +396,7 @@ impl Partition {
             from = from.max(self.log_start_offset());
             loop {
                 let mut out = Vec::new();
-                segment.read(from, 1000, usize::MAX, &mut out)?;
+                segment.read(from, 1000, usize::MAX, &self.read_arena, &mut out)?;
                 if out.is_empty() {
                     break;
                 }

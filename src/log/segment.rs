@@ -10,6 +10,7 @@ use parking_lot::RwLock;
 use super::batch::{self, BATCH_HEADER_LEN, BatchHeader, BatchInfo};
 use super::error::{LogError, Result};
 use super::index::{INDEX_INTERVAL_BYTES, OffsetIndex, TimeIndex};
+use super::read_arena::ReadArena;
 use super::record::ConsumedRecord;
 use super::storage::{self, Storage, StorageFile};
 
@@ -301,11 +302,13 @@ impl Segment {
 
     /// Reads records with offset >= `from_offset` into `out`, stopping at `max_records`
     /// records or once `max_bytes` of key+value bytes were read. Returns the bytes read.
+    /// Chunks come from `arena`; the records' keys and values are slices of them.
     pub fn read(
         &self,
         from_offset: u64,
         max_records: usize,
         max_bytes: usize,
+        arena: &ReadArena,
         out: &mut Vec<ConsumedRecord>,
     ) -> Result<usize> {
         let relative = from_offset
@@ -320,11 +323,18 @@ impl Segment {
         let mut expected_base = self.base_offset + u64::from(start_rel);
         let mut position = u64::from(start_pos);
         let end = self.size();
-        let target = out.len() + max_records;
+        let target = out.len().saturating_add(max_records);
         let mut bytes_read = 0usize;
         while position < end && out.len() < target && bytes_read < max_bytes {
-            let want = (end - position).min(READ_CHUNK as u64) as usize;
-            let chunk = self.read_bytes(position, want)?;
+            let wanted_last = expected_base
+                .max(from_offset)
+                .saturating_add((target - out.len()) as u64 - 1);
+            let limit = self
+                .position_after(wanted_last)
+                .filter(|bound| *bound > position && *bound < end)
+                .unwrap_or(end);
+            let want = (limit - position).min(READ_CHUNK as u64) as usize;
+            let chunk = self.read_bytes_into(arena, position, want)?;
             let mut at = 0usize;
             while at + BATCH_HEADER_LEN <= chunk.len()
                 && out.len() < target
@@ -337,26 +347,16 @@ impl Segment {
                 if at + total > chunk.len() {
                     break;
                 }
-                self.check_batch(
-                    &chunk[at..at + total],
+                let batch = chunk.slice(at..at + total);
+                bytes_read += self.decode_batch(
+                    &batch,
                     &header,
                     expected_base,
                     position + at as u64,
+                    from_offset,
+                    target - out.len(),
+                    out,
                 )?;
-                if header.last_offset() >= from_offset {
-                    let batch = chunk.slice(at..at + total);
-                    let (_, payload) = batch::decode_records(
-                        &batch,
-                        &header,
-                        from_offset,
-                        target - out.len(),
-                        out,
-                    )
-                    .map_err(|reason| {
-                        self.corrupted(position + at as u64, header.base_offset, reason)
-                    })?;
-                    bytes_read += payload;
-                }
                 expected_base = header.last_offset() + 1;
                 at += total;
             }
@@ -372,25 +372,52 @@ impl Segment {
                         format!("batch of {total} bytes runs past the end of the segment"),
                     ));
                 }
-                let batch = self.read_bytes(position, total)?;
-                self.check_batch(&batch, &header, expected_base, position)?;
-                if header.last_offset() >= from_offset {
-                    let (_, payload) = batch::decode_records(
-                        &batch,
-                        &header,
-                        from_offset,
-                        target - out.len(),
-                        out,
-                    )
-                    .map_err(|reason| self.corrupted(position, header.base_offset, reason))?;
-                    bytes_read += payload;
-                }
+                let batch = self.read_bytes_into(arena, position, total)?;
+                bytes_read += self.decode_batch(
+                    &batch,
+                    &header,
+                    expected_base,
+                    position,
+                    from_offset,
+                    target - out.len(),
+                    out,
+                )?;
                 expected_base = header.last_offset() + 1;
                 at = total;
             }
             position += at as u64;
         }
         Ok(bytes_read)
+    }
+
+    /// Byte position of the first indexed batch starting after `offset`: batches holding
+    /// offsets up to `offset` end there at the latest, so a read need not look further.
+    fn position_after(&self, offset: u64) -> Option<u64> {
+        let relative = u32::try_from(offset.checked_sub(self.base_offset)?).ok()?;
+        let position = self.indexes.read().offsets.first_above(relative)?.1;
+        Some(u64::from(position))
+    }
+
+    /// Checks one whole batch read at `position` and decodes its records with offset >=
+    /// `from_offset`, at most `max_records`; returns the key+value bytes decoded.
+    #[allow(clippy::too_many_arguments)]
+    fn decode_batch(
+        &self,
+        batch: &Bytes,
+        header: &BatchHeader,
+        expected_base: u64,
+        position: u64,
+        from_offset: u64,
+        max_records: usize,
+        out: &mut Vec<ConsumedRecord>,
+    ) -> Result<usize> {
+        self.check_batch(batch, header, expected_base, position)?;
+        if header.last_offset() < from_offset {
+            return Ok(0);
+        }
+        let (_, payload) = batch::decode_records(batch, header, from_offset, max_records, out)
+            .map_err(|reason| self.corrupted(position, header.base_offset, reason))?;
+        Ok(payload)
     }
 
     /// Checks a whole batch where `expected_base` must start: offsets, range and CRC.
@@ -437,14 +464,24 @@ impl Segment {
         }
     }
 
-    /// Reads exactly `len` bytes at `position`.
-    pub fn read_bytes(&self, position: u64, len: usize) -> Result<Bytes> {
-        read_exact(self.file.as_ref(), &self.path, position, len)
+    /// Reads exactly `len` bytes at `position` into a piece of `arena`.
+    fn read_bytes_into(&self, arena: &ReadArena, position: u64, len: usize) -> Result<Bytes> {
+        fill_exact(self.file.as_ref(), &self.path, position, arena.take(len))
     }
 }
 
 fn read_exact(file: &dyn StorageFile, path: &Path, position: u64, len: usize) -> Result<Bytes> {
-    let mut buf = BytesMut::zeroed(len);
+    fill_exact(file, path, position, BytesMut::zeroed(len))
+}
+
+/// Fills all of `buf` from the file at `position`.
+fn fill_exact(
+    file: &dyn StorageFile,
+    path: &Path,
+    position: u64,
+    mut buf: BytesMut,
+) -> Result<Bytes> {
+    let len = buf.len();
     let mut done = 0;
     while done < len {
         let n = file
