@@ -4,10 +4,12 @@
 //! return type for argument SQL types (or rejects them), and a vectorised evaluator
 //! wrapped as a DataFusion [`ScalarUDF`] (see [`udf::KsqlUdf`]).
 
+pub mod cast;
 pub mod collections;
 pub mod datetime;
 pub mod java_format;
 pub mod json;
+pub mod like_escape;
 pub mod mask;
 pub mod math;
 pub mod nulls;
