@@ -17,6 +17,9 @@ use datafusion::logical_expr::{
 
 use crate::format::{write_decimal, write_java_double};
 
+/// The name of the UDF behind [`ksql_cast`].
+pub const KSQL_CAST_NAME: &str = "ksql_cast";
+
 /// `CAST(expr AS target)` with ksqlDB's semantics, for the casts [`needs_ksql_cast`] names.
 pub fn ksql_cast(expr: Expr, target: DataType) -> Expr {
     ScalarUDF::new_from_impl(KsqlCast::new(target)).call(vec![expr])
@@ -75,7 +78,7 @@ impl Hash for KsqlCast {
 
 impl ScalarUDFImpl for KsqlCast {
     fn name(&self) -> &str {
-        "ksql_cast"
+        KSQL_CAST_NAME
     }
 
     fn signature(&self) -> &Signature {

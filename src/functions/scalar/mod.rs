@@ -55,6 +55,15 @@ impl ScalarFunction {
         }
     }
 
+    /// A function whose DataFusion UDF is its own implementation (one that keeps state).
+    pub(crate) fn with_udf(meta: FunctionMeta, resolve: ResolveFn, udf: ScalarUDF) -> Self {
+        ScalarFunction {
+            meta,
+            resolve,
+            udf: Arc::new(udf),
+        }
+    }
+
     /// The DataFusion UDF that evaluates this function (`udf.call(args)` builds an `Expr`).
     pub fn udf(&self) -> Arc<ScalarUDF> {
         Arc::clone(&self.udf)
