@@ -298,8 +298,10 @@ mod tests {
     fn a_failing_call_gives_null_for_itself_only_and_reports_its_row() {
         let scope = scope();
         let state = SessionContext::new().state();
-        let fallback = function("COALESCE")
-            .call(vec![failing_call(&scope), datafusion::logical_expr::lit(42)]);
+        let fallback = function("COALESCE").call(vec![
+            failing_call(&scope),
+            datafusion::logical_expr::lit(42),
+        ]);
         let exprs = [
             Typed {
                 expr: fallback,

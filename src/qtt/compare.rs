@@ -52,9 +52,8 @@ pub fn json_equal(expected: &Value, actual: &Value) -> bool {
                     });
                     json_equal(ev, found.unwrap_or(&Value::Null))
                 })
-                && a.iter().all(|(k, av)| {
-                    av.is_null() || e.keys().any(|ek| ek.eq_ignore_ascii_case(k))
-                })
+                && a.iter()
+                    .all(|(k, av)| av.is_null() || e.keys().any(|ek| ek.eq_ignore_ascii_case(k)))
         }
         _ => expected == actual,
     }
