@@ -53,6 +53,9 @@ fn main() -> ExitCode {
             Command::Fmt(args) => runnel::cli::fmt::run(&args).map_err(anyhow::Error::from),
             Command::Topic(cmd) => runnel::cli::topic::run(&cli.data_dir, cmd).map_err(Into::into),
             Command::Group(cmd) => runnel::cli::group::run(&cli.data_dir, cmd).map_err(Into::into),
+            Command::Bench(runnel::cli::bench::BenchCommand::Engine(args)) => {
+                runnel::cli::bench_engine::run(args)
+            }
             Command::Bench(cmd) => runnel::cli::bench::run(&cli.data_dir, cmd).map_err(Into::into),
             Command::Run(args) => runnel::cli::run::run(&cli.data_dir, args),
             Command::Test(args) => runnel::cli::test::run(args),

@@ -69,6 +69,8 @@ pub enum BenchCommand {
         #[arg(long)]
         scratch_dir: Option<PathBuf>,
     },
+    /// End-to-end query throughput and peak memory (see `cli::bench_engine`).
+    Engine(super::bench_engine::BenchEngineArgs),
 }
 
 /// The measured figures.
@@ -100,7 +102,12 @@ pub fn run(_data_dir: &Path, command: BenchCommand) -> Result<ExitCode> {
     let BenchCommand::Log {
         records,
         scratch_dir,
-    } = command;
+    } = command
+    else {
+        return Err(LogError::Internal(
+            "`bench engine` is run by cli::bench_engine::run (a bug)".into(),
+        ));
+    };
     let base = scratch_dir.unwrap_or_else(std::env::temp_dir);
     let dir = base.join(format!("runnel-bench-log-{}", std::process::id()));
     let figures = bench_log(&dir, records);

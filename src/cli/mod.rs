@@ -1,6 +1,7 @@
 //! The command-line tools behind `runnel <command>`, one file per command group.
 
 pub mod bench;
+pub mod bench_engine;
 pub mod fmt;
 pub mod group;
 pub mod run;

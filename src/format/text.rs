@@ -67,12 +67,19 @@ pub fn write_java_double(value: f64, out: &mut String) {
             out.push_str(".0");
         }
     } else {
-        let sci = format!("{value:e}");
+        let shortest = format!("{value:e}");
+        // Java always prints a digit after the point, and picks the two-digit value
+        // closest to the double: they differ for subnormals (4.9E-324, not 5.0E-324).
+        let sci = if shortest
+            .split_once('e')
+            .is_some_and(|(m, _)| !m.contains('.'))
+        {
+            format!("{value:.1e}")
+        } else {
+            shortest
+        };
         let (mantissa, exponent) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
         out.push_str(mantissa);
-        if !mantissa.contains('.') {
-            out.push_str(".0");
-        }
         out.push('E');
         out.push_str(exponent);
     }
@@ -207,6 +214,10 @@ mod tests {
         assert_eq!(show(1e10), "1.0E10");
         assert_eq!(show(1.5e-5), "1.5E-5");
         assert_eq!(show(-0.5), "-0.5");
+        assert_eq!(show(f64::MIN_POSITIVE), "2.2250738585072014E-308");
+        assert_eq!(show(4.9e-324), "4.9E-324");
+        assert_eq!(show(-4.9e-324), "-4.9E-324");
+        assert_eq!(show(1e22), "1.0E22");
     }
 
     #[test]

@@ -13,7 +13,9 @@ use datafusion::logical_expr::{Cast, Expr as DfExpr, Operator, binary_expr, lit}
 
 use super::error::{PlanError, Result};
 use super::scope::Scope;
-use super::types::{arithmetic_result, comparison_name, comparison_type};
+use super::types::{arithmetic_result, castable, comparison_name, comparison_type};
+use crate::functions::scalar::cast::{ksql_cast, needs_ksql_cast};
+use crate::functions::scalar::like_escape::{like_pattern_with_escape, rewrite_like_pattern};
 use crate::sql::ast::{BinaryOp, Expr, FunctionArgs, Literal, UnaryOp};
 use crate::sql::{SqlType, StructField};
 
@@ -45,12 +47,22 @@ pub struct ExprCompiler<'a> {
     pub functions: &'a dyn FunctionResolver,
 }
 
-/// A cast to `ty`, or the expression itself when it already has that type.
+/// A cast to `ty`, or the expression itself when it already has that type. A NULL
+/// literal becomes a NULL of `ty` (Arrow cannot cast a string to every type).
 pub fn cast_to(typed: Typed, ty: &SqlType) -> Result<Typed> {
     if typed.ty == *ty {
         return Ok(typed);
     }
     let dt = arrow_type(ty)?;
+    if let DfExpr::Literal(value, _) = &typed.expr
+        && value.is_null()
+    {
+        return Ok(Typed {
+            expr: lit(ScalarValue::try_new_null(&dt)
+                .map_err(|e| PlanError::Internal(format!("no NULL of type {ty}: {e}")))?),
+            ty: ty.clone(),
+        });
+    }
     Ok(Typed {
         expr: DfExpr::Cast(Cast::new(Box::new(typed.expr), dt)),
         ty: ty.clone(),
@@ -60,6 +72,30 @@ pub fn cast_to(typed: Typed, ty: &SqlType) -> Result<Typed> {
 pub fn arrow_type(ty: &SqlType) -> Result<DataType> {
     ty.to_arrow()
         .ok_or_else(|| PlanError::Internal(format!("unresolved type {ty} reached the planner")))
+}
+
+/// An explicit `CAST(... AS ty)`: refused where ksqlDB refuses it, and with ksqlDB's
+/// semantics (Java narrowing, collections printed as Java prints them) where Arrow's
+/// cast differs.
+pub fn explicit_cast(typed: Typed, ty: &SqlType) -> Result<Typed> {
+    let is_null = matches!(&typed.expr, DfExpr::Literal(v, _) if v.is_null());
+    if is_null || typed.ty == *ty {
+        return cast_to(typed, ty);
+    }
+    if !castable(&typed.ty, ty) {
+        return Err(PlanError::Type(format!(
+            "Cast of {} to {ty} is not supported",
+            typed.ty
+        )));
+    }
+    let (from, to) = (arrow_type(&typed.ty)?, arrow_type(ty)?);
+    if needs_ksql_cast(&from, &to) {
+        return Ok(Typed {
+            expr: ksql_cast(typed.expr, to),
+            ty: ty.clone(),
+        });
+    }
+    cast_to(typed, ty)
 }
 
 /// The DataFusion value of a literal and its SQL type.
@@ -274,7 +310,7 @@ impl ExprCompiler<'_> {
             } => self.case(operand.as_deref(), branches, else_result.as_deref()),
             Expr::Cast { expr, ty } => {
                 let inner = self.compile(expr)?;
-                cast_to(inner, ty)
+                explicit_cast(inner, ty)
             }
             Expr::Function { name, args } => {
                 let args = match args {
@@ -551,13 +587,17 @@ impl ExprCompiler<'_> {
             thens.push(self.compile(&branch.then)?);
         }
         let else_t = else_result.map(|e| self.compile(e)).transpose()?;
-        let result_ty = common_type(
-            thens
-                .iter()
-                .map(|t| &t.ty)
-                .chain(else_t.iter().map(|t| &t.ty)),
-        )
-        .ok_or_else(|| {
+        // An untyped NULL branch takes the type of the others, as in ksqlDB.
+        let typed_thens = branches
+            .iter()
+            .zip(&thens)
+            .filter(|(b, _)| !is_null(&b.then))
+            .map(|(_, t)| &t.ty);
+        let typed_else = else_result
+            .zip(else_t.as_ref())
+            .filter(|(e, _)| !is_null(e))
+            .map(|(_, t)| &t.ty);
+        let result_ty = common_type(typed_thens.chain(typed_else)).ok_or_else(|| {
             PlanError::Type(
                 "Invalid Case expression. Type for all 'THEN' clauses should be the same.".into(),
             )
@@ -577,34 +617,20 @@ impl ExprCompiler<'_> {
     }
 }
 
-/// DataFusion only knows `\\` as LIKE's escape character: rewrites a literal pattern
-/// written with another escape character into that form.
+/// DataFusion only knows `\\` as LIKE's escape character: rewrites a pattern written
+/// with another escape character into that form (a literal now, any other per row).
 fn with_backslash_escape(pattern: Typed, escape: char) -> Result<Typed> {
     if escape == '\\' {
         return Ok(pattern);
     }
-    let DfExpr::Literal(ScalarValue::Utf8(Some(text)), _) = &pattern.expr else {
-        return Err(PlanError::Unsupported(
-            "LIKE ... ESCAPE needs a literal pattern".to_string(),
-        ));
-    };
-    let mut rewritten = String::with_capacity(text.len() + 4);
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            c if c == escape => match chars.next() {
-                Some(next) => {
-                    rewritten.push('\\');
-                    rewritten.push(next);
-                }
-                None => rewritten.push(escape),
-            },
-            '\\' => rewritten.push_str("\\\\"),
-            other => rewritten.push(other),
+    let expr = match &pattern.expr {
+        DfExpr::Literal(ScalarValue::Utf8(Some(text)), _) => {
+            lit(rewrite_like_pattern(text, escape))
         }
-    }
+        _ => like_pattern_with_escape(pattern.expr, escape),
+    };
     Ok(Typed {
-        expr: lit(rewritten),
+        expr,
         ty: SqlType::String,
     })
 }
@@ -653,215 +679,5 @@ fn common_type<'t>(types: impl Iterator<Item = &'t SqlType>) -> Option<SqlType> 
 }
 
 #[cfg(test)]
-mod tests {
-    use std::sync::Arc;
-
-    use arrow::array::{
-        Array, ArrayRef, BooleanArray, Decimal128Array, Float64Array, Int32Array, Int64Array,
-        ListArray, RecordBatch, StringArray, StructArray,
-    };
-    use arrow::datatypes::{Field, Int32Type, Schema};
-    use datafusion::prelude::SessionContext;
-
-    use super::*;
-    use crate::plan::scope::ScopeColumn;
-    use crate::sql::ast::{Ident, WhenThen};
-
-    fn scope() -> Scope {
-        let col = |name: &str, ty: SqlType| ScopeColumn {
-            qualifier: Some("S".into()),
-            name: name.into(),
-            ty,
-        };
-        Scope::new(vec![
-            col("A", SqlType::Int),
-            col("B", SqlType::BigInt),
-            col("D", SqlType::decimal(4, 2)),
-            col("S", SqlType::String),
-            col(
-                "T",
-                SqlType::Struct(vec![StructField {
-                    name: "X".into(),
-                    ty: SqlType::Int,
-                }]),
-            ),
-            col("ARR", SqlType::Array(Box::new(SqlType::Int))),
-        ])
-    }
-
-    fn batch(scope: &Scope) -> RecordBatch {
-        let fields: Vec<Field> = scope
-            .columns
-            .iter()
-            .map(|c| Field::new(&c.name, c.ty.to_arrow().expect("resolved"), true))
-            .collect();
-        let x = Arc::new(Int32Array::from(vec![Some(7), None])) as ArrayRef;
-        let t = StructArray::from(vec![(Arc::new(Field::new("X", DataType::Int32, true)), x)]);
-        let arr = ListArray::from_iter_primitive::<Int32Type, _, _>(vec![
-            Some(vec![Some(10), Some(20), Some(30)]),
-            Some(vec![]),
-        ]);
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(Int32Array::from(vec![Some(3), None])),
-            Arc::new(Int64Array::from(vec![Some(5_000_000_000), Some(2)])),
-            Arc::new(
-                Decimal128Array::from(vec![Some(150), Some(-25)])
-                    .with_precision_and_scale(4, 2)
-                    .expect("valid decimal"),
-            ),
-            Arc::new(StringArray::from(vec![Some("abc"), Some("x%y")])),
-            Arc::new(t),
-            Arc::new(arr),
-        ];
-        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).expect("valid batch")
-    }
-
-    fn eval(e: &Expr) -> Result<(ArrayRef, SqlType)> {
-        let scope = scope();
-        let compiler = ExprCompiler {
-            scope: &scope,
-            functions: &NoFunctions,
-        };
-        let typed = compiler.compile(e)?;
-        let state = SessionContext::new().state();
-        let physical = state
-            .create_physical_expr(typed.expr, &scope.to_df_schema()?)
-            .map_err(|err| PlanError::Internal(err.to_string()))?;
-        let value = physical
-            .evaluate(&batch(&scope))
-            .and_then(|v| v.into_array(2))
-            .map_err(|err| PlanError::Internal(err.to_string()))?;
-        assert_eq!(
-            value.data_type(),
-            &typed.ty.to_arrow().expect("resolved"),
-            "compiled type and evaluated type agree for {e:?}"
-        );
-        Ok((value, typed.ty))
-    }
-
-    fn c(name: &str) -> Expr {
-        Expr::column(name)
-    }
-
-    fn int(i: i32) -> Expr {
-        Expr::Literal(Literal::Int(i))
-    }
-
-    fn bin(l: Expr, op: BinaryOp, r: Expr) -> Expr {
-        Expr::binary(l, op, r)
-    }
-
-    #[test]
-    fn int_plus_bigint_is_bigint_and_nulls_propagate() {
-        let (v, ty) = eval(&bin(c("A"), BinaryOp::Plus, c("B"))).expect("compiles");
-        assert_eq!(ty, SqlType::BigInt);
-        let v = v.as_any().downcast_ref::<Int64Array>().expect("bigint");
-        assert_eq!(v.value(0), 5_000_000_003);
-        assert!(v.is_null(1));
-    }
-
-    #[test]
-    fn decimal_arithmetic_follows_ksqldb_precision_rules() {
-        let (v, ty) = eval(&bin(c("D"), BinaryOp::Plus, int(1))).expect("compiles");
-        assert_eq!(ty, SqlType::decimal(13, 2));
-        let v = v
-            .as_any()
-            .downcast_ref::<Decimal128Array>()
-            .expect("decimal");
-        assert_eq!((v.value(0), v.value(1)), (250, 75));
-        let (v, ty) = eval(&bin(
-            c("D"),
-            BinaryOp::Multiply,
-            Expr::Literal(Literal::Double(2.0)),
-        ))
-        .expect("compiles");
-        assert_eq!(ty, SqlType::Double);
-        let v = v.as_any().downcast_ref::<Float64Array>().expect("double");
-        assert_eq!(v.value(0), 3.0);
-    }
-
-    #[test]
-    fn comparing_int_with_string_is_refused_with_ksqldb_wording() {
-        let e = bin(
-            c("A"),
-            BinaryOp::Eq,
-            Expr::Literal(Literal::String("10".into())),
-        );
-        let err = eval(&e).expect_err("INT = STRING is refused").to_string();
-        assert!(
-            err.contains("Cannot compare A (INTEGER) to '10' (STRING) with EQUAL."),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn struct_fields_and_one_based_array_subscripts() {
-        let deref = Expr::Dereference {
-            base: Box::new(c("T")),
-            field: Ident::new("X"),
-        };
-        let (v, ty) = eval(&deref).expect("compiles");
-        assert_eq!(ty, SqlType::Int);
-        assert_eq!(
-            v.as_any().downcast_ref::<Int32Array>().map(|a| a.value(0)),
-            Some(7)
-        );
-
-        let first = Expr::Subscript {
-            base: Box::new(c("ARR")),
-            index: Box::new(int(1)),
-        };
-        let (v, _) = eval(&first).expect("compiles");
-        let v = v.as_any().downcast_ref::<Int32Array>().expect("int");
-        assert_eq!(v.value(0), 10);
-        assert!(v.is_null(1), "out of range is NULL");
-    }
-
-    #[test]
-    fn searched_case_like_and_in_list() {
-        let case = Expr::Case {
-            operand: None,
-            branches: vec![WhenThen {
-                when: bin(c("A"), BinaryOp::Gt, int(1)),
-                then: Expr::Literal(Literal::String("big".into())),
-            }],
-            else_result: Some(Box::new(Expr::Literal(Literal::String("small".into())))),
-        };
-        let (v, _) = eval(&case).expect("compiles");
-        let v = v.as_any().downcast_ref::<StringArray>().expect("string");
-        assert_eq!((v.value(0), v.value(1)), ("big", "small"));
-
-        let like = Expr::Like {
-            expr: Box::new(c("S")),
-            negated: false,
-            pattern: Box::new(Expr::Literal(Literal::String("x!%%".into()))),
-            escape: Some(Box::new(Expr::Literal(Literal::String("!".into())))),
-        };
-        let (v, _) = eval(&like).expect("compiles");
-        let v = v.as_any().downcast_ref::<BooleanArray>().expect("bool");
-        assert_eq!((v.value(0), v.value(1)), (false, true));
-
-        let in_list = Expr::InList {
-            expr: Box::new(c("B")),
-            negated: false,
-            list: vec![int(2), Expr::Literal(Literal::Double(3.5))],
-        };
-        let (v, _) = eval(&in_list).expect("compiles");
-        let v = v.as_any().downcast_ref::<BooleanArray>().expect("bool");
-        assert_eq!((v.value(0), v.value(1)), (false, true));
-    }
-
-    #[test]
-    fn unknown_columns_and_functions_are_named() {
-        assert!(matches!(eval(&c("NOPE")), Err(PlanError::UnknownColumn(n)) if n == "NOPE"));
-        let call = Expr::Function {
-            name: Ident::new("WONT_FIND_ME"),
-            args: FunctionArgs::List {
-                distinct: false,
-                args: vec![],
-            },
-        };
-        let err = eval(&call).expect_err("unknown function").to_string();
-        assert_eq!(err, "Can't find any functions with the name 'WONT_FIND_ME'");
-    }
-}
+#[path = "expr_tests.rs"]
+mod tests;

@@ -66,6 +66,20 @@ pub fn arithmetic_result(op: BinaryOp, left: &SqlType, right: &SqlType) -> Resul
     Ok(SqlType::Int)
 }
 
+/// Whether ksqlDB's CAST converts `from` to `to`: collections only to STRING or to the
+/// same kind of collection with castable elements; scalars as Arrow decides.
+pub fn castable(from: &SqlType, to: &SqlType) -> bool {
+    use SqlType::*;
+    match (from, to) {
+        (f, t) if f == t => true,
+        (Array(a), Array(b)) => castable(a, b),
+        (Map(k1, v1), Map(k2, v2)) => castable(k1, k2) && castable(v1, v2),
+        (Struct(_), Struct(_)) | (Array(_) | Map(..) | Struct(_), String) => true,
+        (Array(_) | Map(..) | Struct(_), _) | (_, Array(_) | Map(..) | Struct(_)) => false,
+        _ => true,
+    }
+}
+
 /// The type both sides of a comparison are compared as, or `None` when ksqlDB refuses
 /// to compare them.
 pub fn comparison_type(left: &SqlType, right: &SqlType) -> Option<SqlType> {
@@ -106,6 +120,17 @@ pub fn comparison_name(op: BinaryOp) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn collections_cast_only_to_string_or_their_own_kind() {
+        use SqlType::*;
+        let ints = Array(Box::new(Int));
+        assert!(castable(&Array(Box::new(BigInt)), &ints));
+        assert!(castable(&ints, &String));
+        assert!(!castable(&String, &ints));
+        assert!(!castable(&ints, &Map(Box::new(String), Box::new(Int))));
+        assert!(castable(&BigInt, &Int));
+    }
 
     #[test]
     fn arithmetic_widens_int_to_bigint_to_decimal_to_double() {

@@ -27,7 +27,9 @@ pub struct ExpectedRecord {
 }
 
 /// JSON equality as ksqlDB's test runner applies it: numbers are equal when their values
-/// are (`1` equals `1.0`), objects regardless of field order.
+/// are (`1` equals `1.0`), objects regardless of field order. ksqlDB reads the expected
+/// record through the sink's JSON deserializer, which matches field names regardless of
+/// case and reads a field it does not find as NULL: so does this comparison.
 pub fn json_equal(expected: &Value, actual: &Value) -> bool {
     match (expected, actual) {
         (Value::Number(e), Value::Number(a)) => match (e.as_i64(), a.as_i64()) {
@@ -42,8 +44,16 @@ pub fn json_equal(expected: &Value, actual: &Value) -> bool {
         }
         (Value::Object(e), Value::Object(a)) => {
             e.len() == a.len()
-                && e.iter()
-                    .all(|(k, ev)| a.get(k).is_some_and(|av| json_equal(ev, av)))
+                && e.iter().all(|(k, ev)| {
+                    let found = a.get(k).or_else(|| {
+                        a.iter()
+                            .find(|(ak, _)| ak.eq_ignore_ascii_case(k))
+                            .map(|(_, av)| av)
+                    });
+                    json_equal(ev, found.unwrap_or(&Value::Null))
+                })
+                && a.iter()
+                    .all(|(k, av)| av.is_null() || e.keys().any(|ek| ek.eq_ignore_ascii_case(k)))
         }
         _ => expected == actual,
     }
@@ -162,6 +172,12 @@ mod tests {
             &json!({"B": [1, "x"], "A": 1.0})
         ));
         assert!(!json_equal(&json!({"A": 1}), &json!({"A": 1, "B": null})));
+        assert!(json_equal(&json!({"val": 1.5}), &json!({"VAL": 1.5})));
+        assert!(json_equal(
+            &json!({"MISSING": null}),
+            &json!({"OTHER": null})
+        ));
+        assert!(!json_equal(&json!({"MISSING": null}), &json!({"OTHER": 1})));
         assert!(!json_equal(&json!(1), &json!("1")));
         assert!(!json_equal(&json!(1.5), &json!(1.25)));
     }

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use arrow::array::ArrayRef;
 use arrow::datatypes::DataType;
-use chrono::format::{Parsed, parse};
+use chrono::format::{Parsed, parse, parse_and_remainder};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use datafusion::common::ScalarValue;
@@ -371,10 +371,12 @@ pub fn format_instant(
 
 /// Parses text into its fields; missing date fields default to 1970-01-01 and missing
 /// time fields to midnight. Returns the local date-time and any offset the text gave.
+/// With `allow_trailing_text`, text after the pattern is ignored (ksqlDB's PARSE_DATE).
 fn parse_fields(
     name: &str,
     text: &str,
     format: &JavaFormat,
+    allow_trailing_text: bool,
 ) -> DFResult<(NaiveDateTime, Option<i32>)> {
     let mut parsed = Parsed::new();
     let invalid = |e: chrono::format::ParseError| {
@@ -386,9 +388,17 @@ fn parse_fields(
             ),
         )
     };
-    parse(&mut parsed, text, format.items.iter()).map_err(invalid)?;
+    if allow_trailing_text {
+        parse_and_remainder(&mut parsed, text, format.items.iter()).map_err(invalid)?;
+    } else {
+        parse(&mut parsed, text, format.items.iter()).map_err(invalid)?;
+    }
     if parsed.year().is_none() {
-        parsed.set_year(1970).map_err(invalid)?;
+        match parsed.year_mod_100() {
+            // Java's `yy` reads a year of 2000-2099.
+            Some(_) => parsed.set_year_div_100(20).map_err(invalid)?,
+            None => parsed.set_year(1970).map_err(invalid)?,
+        }
     }
     if parsed.month().is_none() && parsed.ordinal().is_none() {
         parsed.set_month(1).map_err(invalid)?;
@@ -414,7 +424,7 @@ fn parse_fields(
 
 /// Parses text into epoch milliseconds, reading it in `zone` unless it carries an offset.
 pub fn parse_instant(name: &str, text: &str, format: &JavaFormat, zone: Zone) -> DFResult<i64> {
-    let (local, offset) = parse_fields(name, text, format)?;
+    let (local, offset) = parse_fields(name, text, format, false)?;
     let utc = match offset {
         Some(seconds) => local
             .checked_sub_signed(chrono::TimeDelta::seconds(i64::from(seconds)))
@@ -513,7 +523,9 @@ fn eval_parse_days(
             return Ok(ScalarValue::Null);
         };
         let format = compiled.format(name, pattern)?;
-        let (local, _) = parse_fields(name, text, format)?;
+        // ksqlDB's PARSE_DATE stops where the pattern ends (the corpus parses
+        // '2003-12-24-01-01' with 'yyyy-MM-dd').
+        let (local, _) = parse_fields(name, text, format, true)?;
         let days = i32::try_from((local.date() - epoch()).num_days())
             .map_err(|_| exec_error(name, format!("date '{text}' is out of range")))?;
         Ok(if date_type {
@@ -551,7 +563,7 @@ fn eval_parse_time(args: &[ArrayRef], ret: &DataType, rows: usize) -> DFResult<A
             return Ok(ScalarValue::Null);
         };
         let format = compiled.format("PARSE_TIME", pattern)?;
-        let (local, _) = parse_fields("PARSE_TIME", text, format)?;
+        let (local, _) = parse_fields("PARSE_TIME", text, format, false)?;
         let time = local.time();
         let millis = time.num_seconds_from_midnight() * 1000 + time.nanosecond() / 1_000_000;
         Ok(ScalarValue::Time32Millisecond(i32::try_from(millis).ok()))
@@ -629,12 +641,19 @@ mod tests {
     #[test]
     fn parses_dates_and_rejects_mismatches() {
         let format = JavaFormat::compile("yyyy-MM-dd").expect("valid");
-        let (date, _) = parse_fields("PARSE_DATE", "2003-12-24", &format).expect("parses");
+        let (date, _) = parse_fields("PARSE_DATE", "2003-12-24", &format, false).expect("parses");
         assert_eq!((date.date() - epoch()).num_days(), 12410);
-        assert!(parse_fields("PARSE_DATE", "2004", &format).is_err());
+        assert!(parse_fields("PARSE_DATE", "2004", &format, false).is_err());
+        assert!(parse_fields("PARSE_DATE", "2003-12-24-01", &format, false).is_err());
+        let (date, _) =
+            parse_fields("PARSE_DATE", "2003-12-24-01-01", &format, true).expect("stops early");
+        assert_eq!((date.date() - epoch()).num_days(), 12410);
+        let two_digit = JavaFormat::compile("dd/MM/yy").expect("valid");
+        let (date, _) = parse_fields("PARSE_DATE", "24/12/03", &two_digit, false).expect("yy");
+        assert_eq!((date.date() - epoch()).num_days(), 12410);
         let year_only = JavaFormat::compile("yyyy").expect("valid");
         let (date, _) =
-            parse_fields("PARSE_DATE", "2004", &year_only).expect("defaults month and day");
+            parse_fields("PARSE_DATE", "2004", &year_only, false).expect("defaults month and day");
         assert_eq!((date.date() - epoch()).num_days(), 12418);
     }
 

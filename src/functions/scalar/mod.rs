@@ -4,10 +4,12 @@
 //! return type for argument SQL types (or rejects them), and a vectorised evaluator
 //! wrapped as a DataFusion [`ScalarUDF`] (see [`udf::KsqlUdf`]).
 
+pub mod cast;
 pub mod collections;
 pub mod datetime;
 pub mod java_format;
 pub mod json;
+pub mod like_escape;
 pub mod mask;
 pub mod math;
 pub mod nulls;
@@ -50,6 +52,15 @@ impl ScalarFunction {
             meta,
             resolve,
             udf: Arc::new(ScalarUDF::new_from_impl(udf)),
+        }
+    }
+
+    /// A function whose DataFusion UDF is its own implementation (one that keeps state).
+    pub(crate) fn with_udf(meta: FunctionMeta, resolve: ResolveFn, udf: ScalarUDF) -> Self {
+        ScalarFunction {
+            meta,
+            resolve,
+            udf: Arc::new(udf),
         }
     }
 
