@@ -9,6 +9,7 @@ use std::sync::Arc;
 use datafusion::common::ScalarValue;
 
 use super::change::RowKind;
+use super::suppress::SuppressBuffer;
 use crate::catalog::WindowType;
 use crate::functions::aggregate::{AggregateFunction, AggregateSpec, AggregateState};
 use crate::functions::error::FunctionError;
@@ -55,6 +56,11 @@ pub struct AggregateExec {
     sessions: KeyedStore<Vec<ScalarValue>, Vec<WindowState>>,
     /// The largest timestamp seen: what closes windows.
     stream_time: i64,
+    /// With EMIT FINAL: the results held until their window closes.
+    suppress: Option<SuppressBuffer>,
+    /// The latest time window start written: what the window store's retention counts
+    /// from when EMIT FINAL releases a window (as Kafka Streams' window store does).
+    latest_window_start: i64,
 }
 
 impl AggregateExec {
@@ -68,7 +74,20 @@ impl AggregateExec {
             windows: KeyedStore::default(),
             sessions: KeyedStore::default(),
             stream_time: i64::MIN,
+            suppress: None,
+            latest_window_start: i64::MIN,
         }
+    }
+
+    /// EMIT FINAL: each window's result is published once, when the window closes.
+    pub fn with_emit_final(mut self) -> Self {
+        self.suppress = Some(SuppressBuffer::default());
+        self
+    }
+
+    /// How many results EMIT FINAL holds back (0 without EMIT FINAL).
+    pub fn suppressed_rows(&self) -> usize {
+        self.suppress.as_ref().map_or(0, SuppressBuffer::len)
     }
 
     fn fresh(&self, start: i64, end: i64, rowtime: i64) -> FnResult<WindowState> {
@@ -95,6 +114,36 @@ impl AggregateExec {
         out: &mut Vec<AggregateRow>,
     ) -> FnResult<()> {
         self.stream_time = self.stream_time.max(rowtime);
+        let (Some(mut buffer), Some(plan)) = (self.suppress.take(), self.window) else {
+            return self.apply_unsuppressed(group, args, rowtime, addition, out);
+        };
+        let mut changes = Vec::new();
+        let applied = self.apply_unsuppressed(group, args, rowtime, addition, &mut changes);
+        for change in changes {
+            let due = plan.final_result_due(change.window.unwrap_or((0, 0)));
+            buffer.hold(change, due);
+        }
+        let retained_from = self
+            .latest_window_start
+            .saturating_sub(plan.store_retention_ms());
+        let is_session = plan.kind == WindowType::Session;
+        buffer.release(
+            self.stream_time,
+            |row| is_session || row.window.is_some_and(|(start, _)| start >= retained_from),
+            out,
+        );
+        self.suppress = Some(buffer);
+        applied
+    }
+
+    fn apply_unsuppressed(
+        &mut self,
+        group: Vec<ScalarValue>,
+        args: &[Vec<ScalarValue>],
+        rowtime: i64,
+        addition: bool,
+        out: &mut Vec<AggregateRow>,
+    ) -> FnResult<()> {
         match self.window {
             None => self.apply_window(group, None, args, rowtime, addition, out),
             Some(plan) if plan.kind == WindowType::Session => {
@@ -129,6 +178,7 @@ impl AggregateExec {
         out: &mut Vec<AggregateRow>,
     ) -> FnResult<()> {
         let (start, end) = window.unwrap_or((0, 0));
+        self.latest_window_start = self.latest_window_start.max(start);
         let key = WindowKey { group, start };
         if self.windows.get(&key).is_none() {
             if !addition {

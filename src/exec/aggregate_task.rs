@@ -123,7 +123,11 @@ impl AggregateTask {
             inputs,
             group_count: plan.group_by.len(),
             arg_counts: plan.aggregates.iter().map(|a| a.args.len()).collect(),
-            aggregate: AggregateExec::new(functions, plan.window),
+            aggregate: if plan.emit_final {
+                AggregateExec::new(functions, plan.window).with_emit_final()
+            } else {
+                AggregateExec::new(functions, plan.window)
+            },
             table_rows: plan.input.source.is_table().then(KeyedStore::default),
             source_key_count: plan.input.source.schema.key_columns().count(),
             scope_schema: Arc::new(Schema::new(fields)),
@@ -149,6 +153,7 @@ impl AggregateTask {
         let changes = self.aggregate_batch(&batch, &mut errors)?;
         let written = self.emit(changes, &mut errors)?;
         self.aggregate.purge_closed();
+        self.metrics.suppressed_rows = self.aggregate.suppressed_rows() as u64;
         self.metrics.records_out += written as u64;
         self.metrics.errors += errors.len() as u64;
         self.errors.append(&mut errors);

@@ -10,6 +10,7 @@ pub mod select_task;
 pub mod sink;
 pub mod source;
 pub mod source_reader;
+pub mod suppress;
 
 pub use aggregate_task::AggregateTask;
 pub use change::{ChangeBatch, RowKind};

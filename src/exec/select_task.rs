@@ -23,6 +23,8 @@ pub struct TaskMetrics {
     pub records_in: u64,
     pub records_out: u64,
     pub errors: u64,
+    /// A gauge: results EMIT FINAL holds until their window closes.
+    pub suppressed_rows: u64,
 }
 
 /// Reads one partition of a query's source, filters, projects and writes the sink.

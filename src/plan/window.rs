@@ -40,6 +40,15 @@ impl WindowPlan {
         }
     }
 
+    /// The window as EMIT FINAL runs it: without a GRACE PERIOD a window closes at its
+    /// end (ksqlDB's final results come at window end, not a day later).
+    pub fn for_emit_final(mut self, spec: &WindowSpec) -> Self {
+        if spec.grace.is_none() {
+            self.grace_ms = 0;
+        }
+        self
+    }
+
     /// How the catalog records the window of the output's keys.
     pub fn info(&self) -> WindowInfo {
         WindowInfo {
@@ -65,6 +74,25 @@ impl WindowPlan {
             .rev()
             .map(|s| (s, s.saturating_add(self.size_ms)))
             .collect()
+    }
+
+    /// The stream time at which EMIT FINAL publishes the window `(start, end)`: when a
+    /// time window closes (end plus grace), or once a session can no longer grow or
+    /// take late records (end plus gap plus grace, exclusive).
+    pub fn final_result_due(&self, (_, end): (i64, i64)) -> i64 {
+        let due = end.saturating_add(self.grace_ms);
+        match self.kind {
+            WindowType::Session => due.saturating_add(self.size_ms).saturating_add(1),
+            _ => due,
+        }
+    }
+
+    /// How long the window store keeps a time window after the latest window start
+    /// written: the RETENTION, or else size plus grace. EMIT FINAL drops a closing
+    /// window already past it, as Kafka Streams' window store has forgotten it.
+    pub fn store_retention_ms(&self) -> i64 {
+        self.retention_ms
+            .unwrap_or_else(|| self.size_ms.saturating_add(self.grace_ms))
     }
 
     /// Whether a time window ending at `end` no longer accepts records at `stream_time`.
