@@ -61,13 +61,23 @@ impl Engine {
         }
         let props = property_map(&create.properties);
         check_known_properties(&props, SINK_PROPERTIES)?;
-        let sink = self.sink_source(
+        let unkeyed = plan.partition.as_ref().is_some_and(|p| p.is_unkeyed());
+        if unkeyed && props.contains_key("KEY_FORMAT") {
+            return Err(EngineError::Statement(
+                "Key format specified for stream without key columns.".into(),
+            ));
+        }
+        let mut sink = self.sink_source(
             &name,
             create.kind,
             (&plan.input, plan.schema(), plan.input.source.window),
             &props,
             sql,
         )?;
+        if unkeyed {
+            // PARTITION BY NULL: the records carry no key at all.
+            sink.key_format = FormatSpec::new(FormatKind::None);
+        }
         let prefix = match create.kind {
             SourceKind::Stream => "CSAS",
             SourceKind::Table => "CTAS",

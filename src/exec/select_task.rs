@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, Int64Array};
+use arrow::array::{Array, BooleanArray, Int64Array};
+use arrow::compute::nullif;
 use datafusion::execution::SessionState;
 
 use super::change::{ChangeBatch, RowKind};
@@ -37,6 +38,9 @@ pub struct SelectTask {
     sink: SinkExec,
     rowtime_index: usize,
     window_indexes: Option<(usize, usize)>,
+    /// PARTITION BY: the output key columns computed from the value, NULL for a record
+    /// without one.
+    keys_from_value: Vec<usize>,
     pub metrics: TaskMetrics,
     /// Errors since the engine last drained them into the processing log.
     pub errors: Vec<ProcessingError>,
@@ -70,15 +74,29 @@ impl SelectTask {
         let rowtime_index = position(ROWTIME)
             .ok_or_else(|| ExecError::Internal("source scope without ROWTIME".into()))?;
         let window_indexes = position(WINDOWSTART).zip(position(WINDOWEND));
+        let keys_from_value = match &plan.partition {
+            Some(partition) => (0..plan.output.len())
+                .filter(|i| plan.output[*i].is_key)
+                .zip(&partition.key_only)
+                .filter(|(_, key_only)| !**key_only)
+                .map(|(i, _)| i)
+                .collect(),
+            None => Vec::new(),
+        };
+        let mut sink_exec = SinkExec::try_new(sink, topic, &is_key)?.with_sink_timestamp(sink)?;
+        if plan.partition.is_some() {
+            sink_exec = sink_exec.with_computed_key();
+        }
         Ok(SelectTask {
             reader: SourceReader::new(log, partition, group, default_offset),
             source: SourceExec::try_new(&plan.input)?,
             is_table: plan.input.source.is_table(),
             filter,
             project,
-            sink: SinkExec::try_new(sink, topic, &is_key)?.with_sink_timestamp(sink)?,
+            sink: sink_exec,
             rowtime_index,
             window_indexes,
+            keys_from_value,
             metrics: TaskMetrics::default(),
             errors: Vec::new(),
         })
@@ -168,6 +186,14 @@ impl SelectTask {
                 format!("Error evaluating SELECT: {message}"),
             ));
         }
+        let mut arrays = evaluated.arrays;
+        if !self.keys_from_value.is_empty() && kinds.contains(&RowKind::Delete) {
+            let without_value: BooleanArray =
+                kinds.iter().map(|k| Some(*k == RowKind::Delete)).collect();
+            for i in &self.keys_from_value {
+                arrays[*i] = nullif(&arrays[*i], &without_value)?;
+            }
+        }
         let rows = batch.rows;
         let column = |i: usize| -> Result<Int64Array> {
             rows.column(i)
@@ -182,7 +208,7 @@ impl SelectTask {
             None => None,
         };
         let written = self.sink.write(
-            &evaluated.arrays,
+            &arrays,
             &kinds,
             &rowtimes,
             windows.as_ref().map(|(s, e)| (s, e)),

@@ -6,8 +6,8 @@
 //! gap plus grace, exclusive). The buffer is bounded by the number of open windows,
 //! since every window is released (or dropped) when it closes.
 
-use std::collections::BTreeMap;
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 use datafusion::common::ScalarValue;
 
@@ -167,7 +167,11 @@ mod tests {
         let mut out = Vec::new();
         buffer.release(12, |_| true, &mut out);
         assert!(out.is_empty(), "the old due time of `a` is stale: {out:?}");
-        buffer.release(13, |r| r.results[0] != ScalarValue::Int64(Some(3)), &mut out);
+        buffer.release(
+            13,
+            |r| r.results[0] != ScalarValue::Int64(Some(3)),
+            &mut out,
+        );
         assert_eq!(counts(&out), vec![("a".into(), 0, 2)]);
         assert!(buffer.is_empty());
     }

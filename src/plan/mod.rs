@@ -5,6 +5,7 @@ pub mod error;
 pub mod expr;
 pub mod functions;
 pub mod naming;
+pub mod partition;
 pub mod rewrite;
 pub mod scope;
 pub mod select;

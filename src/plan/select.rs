@@ -5,6 +5,7 @@ use std::sync::Arc;
 use super::error::{PlanError, Result};
 use super::expr::{ExprCompiler, FunctionResolver, Typed};
 use super::naming::ColumnNamer;
+use super::partition::{PartitionPlan, plan_partition_by};
 use super::scope::{Scope, ScopeColumn};
 use crate::catalog::{Catalog, Column, LogicalSchema, Namespace, Source};
 use crate::sql::SqlType;
@@ -86,6 +87,8 @@ pub struct SelectPlan {
     pub filter: Option<Typed>,
     /// Key columns first, then value columns, in select order.
     pub output: Vec<OutputColumn>,
+    /// With PARTITION BY: the output is re-keyed by the partitioning expressions.
+    pub partition: Option<PartitionPlan>,
 }
 
 impl SelectPlan {
@@ -143,11 +146,6 @@ pub fn plan_select(
     if query.emit == Some(Emit::Final) {
         return Err(PlanError::Type(EMIT_FINAL_NEEDS_WINDOW.into()));
     }
-    if !query.partition_by.is_empty() {
-        return Err(PlanError::Unsupported(
-            "PARTITION BY is not supported by Runnel yet".into(),
-        ));
-    }
     let from = &query.from.source;
     let source = catalog
         .source(from.name.as_str())
@@ -174,11 +172,17 @@ pub fn plan_select(
         }
     };
 
-    let output = project(query, &input, &compiler, sink)?;
+    let (output, partition) = if query.partition_by.is_empty() {
+        (project(query, &input, &compiler, sink)?, None)
+    } else {
+        let (output, partition) = plan_partition_by(query, &input, &compiler, sink)?;
+        (output, Some(partition))
+    };
     Ok(SelectPlan {
         input,
         filter,
         output,
+        partition,
     })
 }
 
