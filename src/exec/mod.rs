@@ -11,6 +11,7 @@ pub mod sink;
 pub mod source;
 pub mod source_reader;
 pub mod suppress;
+pub mod table_function;
 
 pub use aggregate_task::AggregateTask;
 pub use change::{ChangeBatch, RowKind};

@@ -13,6 +13,7 @@ use super::processing_log::ProcessingError;
 use super::sink::SinkExec;
 use super::source::SourceExec;
 use super::source_reader::SourceReader;
+use super::table_function::TableFunctionExec;
 use crate::catalog::Source;
 use crate::log::{Log, Partition};
 use crate::plan::SelectPlan;
@@ -34,6 +35,8 @@ pub struct SelectTask {
     source: SourceExec,
     is_table: bool,
     filter: Option<Evaluator>,
+    /// Table functions in the SELECT list expand each row before the projection.
+    table_functions: Option<TableFunctionExec>,
     project: Evaluator,
     sink: SinkExec,
     rowtime_index: usize,
@@ -65,7 +68,13 @@ impl SelectTask {
             .map(|f| Evaluator::try_new(state, scope, std::slice::from_ref(f)))
             .transpose()?;
         let exprs: Vec<_> = plan.output.iter().map(|c| c.expr.clone()).collect();
-        let project = Evaluator::try_new(state, scope, &exprs)?;
+        let (project, table_functions) = match &plan.table_functions {
+            Some(tf) => (
+                Evaluator::try_new(state, &tf.scope, &exprs)?,
+                Some(TableFunctionExec::try_new(state, scope, tf)?),
+            ),
+            None => (Evaluator::try_new(state, scope, &exprs)?, None),
+        };
         let is_key: Vec<bool> = plan.output.iter().map(|c| c.is_key).collect();
         let topic = log
             .topic(&sink.topic)
@@ -92,6 +101,7 @@ impl SelectTask {
             source: SourceExec::try_new(&plan.input)?,
             is_table: plan.input.source.is_table(),
             filter,
+            table_functions,
             project,
             sink: sink_exec,
             rowtime_index,
@@ -176,6 +186,22 @@ impl SelectTask {
         }
         if batch.is_empty() {
             return Ok(0);
+        }
+        if let Some(table_functions) = &self.table_functions {
+            let offsets = offsets_of(&batch)?;
+            let expanded = table_functions.expand(&batch)?;
+            for (row, message) in &expanded.failures {
+                errors.push(self.failure(
+                    &offsets,
+                    *row,
+                    format!("Error evaluating table function: {message}"),
+                ));
+            }
+            batch = expanded.batch;
+            kinds = batch.kinds().collect();
+            if batch.is_empty() {
+                return Ok(0);
+            }
         }
         let offsets = offsets_of(&batch)?;
         let evaluated = self.project.evaluate(&batch.rows)?;

@@ -9,6 +9,7 @@ pub mod partition;
 pub mod rewrite;
 pub mod scope;
 pub mod select;
+pub mod table_function;
 pub mod types;
 pub mod window;
 

@@ -7,6 +7,7 @@ use super::expr::{ExprCompiler, FunctionResolver, Typed};
 use super::naming::ColumnNamer;
 use super::partition::{PartitionPlan, plan_partition_by};
 use super::scope::{Scope, ScopeColumn};
+use super::table_function::{TableFunctionLifter, TableFunctionPlan};
 use crate::catalog::{Catalog, Column, LogicalSchema, Namespace, Source};
 use crate::sql::SqlType;
 use crate::sql::ast::{Emit, Expr, Query, SelectItem};
@@ -89,6 +90,8 @@ pub struct SelectPlan {
     pub output: Vec<OutputColumn>,
     /// With PARTITION BY: the output is re-keyed by the partitioning expressions.
     pub partition: Option<PartitionPlan>,
+    /// With table functions: the output is over their expanded scope, not the source's.
+    pub table_functions: Option<TableFunctionPlan>,
 }
 
 impl SelectPlan {
@@ -172,8 +175,38 @@ pub fn plan_select(
         }
     };
 
-    let (output, partition) = if query.partition_by.is_empty() {
-        (project(query, &input, &compiler, sink)?, None)
+    let mut table_functions = None;
+    let (output, partition) = if TableFunctionLifter::has_table_functions(query, &compiler) {
+        if !query.partition_by.is_empty() {
+            return Err(PlanError::Unsupported(
+                "PARTITION BY together with table functions is not supported by Runnel yet".into(),
+            ));
+        }
+        let mut lifter = TableFunctionLifter::new(&compiler);
+        for item in &query.select {
+            if let SelectItem::Expr { expr, .. } = item {
+                lifter.lift(expr).map_err(|e| in_clause("SELECT", e))?;
+            }
+        }
+        let scope = lifter.expanded_scope(&input.scope);
+        let expanded = ExprCompiler {
+            scope: &scope,
+            functions,
+        };
+        let output = project(
+            query,
+            &input,
+            &mut |e: &Expr| expanded.compile(&lifter.lift(e)?),
+            sink,
+        )?;
+        table_functions = Some(TableFunctionPlan {
+            calls: lifter.into_calls(),
+            scope,
+        });
+        (output, None)
+    } else if query.partition_by.is_empty() {
+        let output = project(query, &input, &mut |e: &Expr| compiler.compile(e), sink)?;
+        (output, None)
     } else {
         let (output, partition) = plan_partition_by(query, &input, &compiler, sink)?;
         (output, Some(partition))
@@ -183,6 +216,7 @@ pub fn plan_select(
         filter,
         output,
         partition,
+        table_functions,
     })
 }
 
@@ -190,7 +224,7 @@ pub fn plan_select(
 fn project(
     query: &Query,
     input: &SourceInput,
-    compiler: &ExprCompiler<'_>,
+    compile: &mut dyn FnMut(&Expr) -> Result<Typed>,
     sink: &str,
 ) -> Result<Vec<OutputColumn>> {
     let schema = &input.source.schema;
@@ -228,7 +262,7 @@ fn project(
                 "Can't infer a type of null. Please explicitly cast it to a required type, e.g. CAST(null AS VARCHAR).".into(),
             ));
         }
-        let typed = compiler.compile(expr).map_err(|e| in_clause("SELECT", e))?;
+        let typed = compile(expr).map_err(|e| in_clause("SELECT", e))?;
         let name = match alias {
             Some(a) => a.clone(),
             None => namer.name_for(expr, &|n: &str| {
