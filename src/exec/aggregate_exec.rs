@@ -4,6 +4,7 @@
 //! group in every window it falls in, and yields one [`AggregateRow`] per changed
 //! group-window: the new result, or a tombstone for a session window merged away.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use datafusion::common::ScalarValue;
@@ -37,6 +38,9 @@ struct WindowState {
     aggregates: Vec<Box<dyn AggregateState>>,
     /// The largest timestamp folded in: the output records' ROWTIME.
     max_rowtime: i64,
+    /// The stream time of the last change: what RETENTION of a non-windowed table
+    /// counts idleness from.
+    touched: i64,
     start: i64,
     end: i64,
 }
@@ -58,6 +62,11 @@ pub struct AggregateExec {
     stream_time: i64,
     /// With EMIT FINAL: the results held until their window closes.
     suppress: Option<SuppressBuffer>,
+    /// RETENTION of a non-windowed table: groups untouched for longer are expired.
+    retention_ms: Option<i64>,
+    /// Groups by the stream time they were last touched, oldest first; an entry whose
+    /// group was touched again since is stale and skipped.
+    idle: BTreeMap<i64, Vec<WindowKey>>,
     /// The latest time window start written: what the window store's retention counts
     /// from when EMIT FINAL releases a window (as Kafka Streams' window store does).
     latest_window_start: i64,
@@ -76,6 +85,41 @@ impl AggregateExec {
             stream_time: i64::MIN,
             suppress: None,
             latest_window_start: i64::MIN,
+            retention_ms: None,
+            idle: BTreeMap::new(),
+        }
+    }
+
+    /// RETENTION for a non-windowed table: a group untouched (by stream time) for
+    /// longer than `retention_ms` is expired, and a tombstone published for it.
+    pub fn with_retention(mut self, retention_ms: i64) -> Self {
+        self.retention_ms = Some(retention_ms.max(0));
+        self
+    }
+
+    /// Expires the groups idle for longer than the retention, oldest first, appending
+    /// a tombstone for each to `out`.
+    fn expire_idle(&mut self, out: &mut Vec<AggregateRow>) {
+        let Some(retention) = self.retention_ms else {
+            return;
+        };
+        let horizon = self.stream_time.saturating_sub(retention);
+        // Strictly older than the horizon: "untouched for longer than" the retention.
+        let still_fresh = self.idle.split_off(&horizon);
+        let expired = std::mem::replace(&mut self.idle, still_fresh);
+        for (touched, keys) in expired {
+            for key in keys {
+                let current = self.windows.get(&key).is_some_and(|s| s.touched == touched);
+                if current && self.windows.delete(&key).is_some() {
+                    out.push(AggregateRow {
+                        kind: RowKind::Delete,
+                        group: key.group,
+                        results: Vec::new(),
+                        rowtime: self.stream_time,
+                        window: None,
+                    });
+                }
+            }
         }
     }
 
@@ -98,6 +142,7 @@ impl AggregateExec {
                 .map(|(f, spec)| f.create(spec))
                 .collect::<FnResult<_>>()?,
             max_rowtime: rowtime,
+            touched: self.stream_time,
             start,
             end,
         })
@@ -114,6 +159,7 @@ impl AggregateExec {
         out: &mut Vec<AggregateRow>,
     ) -> FnResult<()> {
         self.stream_time = self.stream_time.max(rowtime);
+        self.expire_idle(out);
         let (Some(mut buffer), Some(plan)) = (self.suppress.take(), self.window) else {
             return self.apply_unsuppressed(group, args, rowtime, addition, out);
         };
@@ -180,7 +226,8 @@ impl AggregateExec {
         let (start, end) = window.unwrap_or((0, 0));
         self.latest_window_start = self.latest_window_start.max(start);
         let key = WindowKey { group, start };
-        if self.windows.get(&key).is_none() {
+        let created = self.windows.get(&key).is_none();
+        if created {
             if !addition {
                 // Nothing was added to this group: nothing to take back.
                 return Ok(());
@@ -193,6 +240,14 @@ impl AggregateExec {
         };
         fold(state, args, addition)?;
         state.max_rowtime = state.max_rowtime.max(rowtime);
+        let moved = created || state.touched != self.stream_time;
+        state.touched = self.stream_time;
+        if self.retention_ms.is_some() && moved {
+            self.idle
+                .entry(self.stream_time)
+                .or_default()
+                .push(key.clone());
+        }
         out.push(AggregateRow {
             kind: RowKind::Insert,
             group: key.group,

@@ -18,6 +18,28 @@ pub struct WindowPlan {
     pub retention_ms: Option<i64>,
 }
 
+/// Parses a duration as a WITH property gives it (`'1 HOUR'`, `'30 SECONDS'`, or a bare
+/// number of milliseconds) into milliseconds; `None` when it is not one.
+pub fn parse_duration_ms(text: &str) -> Option<i64> {
+    let mut words = text.split_whitespace();
+    let amount: i64 = words.next()?.parse().ok()?;
+    let unit = match words.next() {
+        None => 1,
+        Some(unit) => match unit.to_ascii_uppercase().trim_end_matches('S') {
+            "MILLISECOND" => 1,
+            "SECOND" => 1_000,
+            "MINUTE" => 60_000,
+            "HOUR" => 3_600_000,
+            "DAY" => 86_400_000,
+            _ => return None,
+        },
+    };
+    if words.next().is_some() || amount < 0 {
+        return None;
+    }
+    amount.checked_mul(unit)
+}
+
 fn millis(d: crate::sql::ast::Duration) -> i64 {
     i64::try_from(d.to_millis()).unwrap_or(i64::MAX)
 }
@@ -126,6 +148,17 @@ mod tests {
             vec![(0, 30_000), (10_000, 40_000), (20_000, 50_000)]
         );
         assert_eq!(hopping.windows_for(5_000), vec![(0, 30_000)]);
+    }
+
+    #[test]
+    fn durations_parse_from_property_text() {
+        assert_eq!(parse_duration_ms("1 HOUR"), Some(3_600_000));
+        assert_eq!(parse_duration_ms("30 seconds"), Some(30_000));
+        assert_eq!(parse_duration_ms("1 DAY"), Some(86_400_000));
+        assert_eq!(parse_duration_ms("250"), Some(250));
+        assert_eq!(parse_duration_ms("1 FORTNIGHT"), None);
+        assert_eq!(parse_duration_ms("-1 SECOND"), None);
+        assert_eq!(parse_duration_ms("soon"), None);
     }
 
     #[test]
