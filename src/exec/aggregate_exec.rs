@@ -428,6 +428,53 @@ mod tests {
     }
 
     #[test]
+    fn emit_final_publishes_a_window_once_when_it_closes_within_retention() {
+        let window = WindowPlan {
+            kind: WindowType::Tumbling,
+            size_ms: 2,
+            advance_ms: 2,
+            grace_ms: 1,
+            retention_ms: None,
+        };
+        let mut max = exec("MAX", SqlType::BigInt, Some(window)).with_emit_final();
+        let mut out = Vec::new();
+        for (value, ts) in [(1, 0), (2, 1), (3, 2), (4, 1), (5, 0)] {
+            max.apply(key(0), &arg(value), ts, true, &mut out)
+                .expect("add");
+        }
+        assert!(out.is_empty(), "nothing is final yet: {out:?}");
+        assert_eq!(max.suppressed_rows(), 2);
+        max.apply(key(0), &arg(6), 5, true, &mut out).expect("add");
+        // [0,2) fell out of the window store's retention (size + grace, counted from
+        // the latest window start) before it closed, as in Kafka Streams: only [2,4).
+        let shown: Vec<(Option<(i64, i64)>, i64)> =
+            out.iter().map(|r| (r.window, r.rowtime)).collect();
+        assert_eq!(shown, vec![(Some((2, 4)), 2)]);
+        assert_eq!(max.suppressed_rows(), 1);
+    }
+
+    #[test]
+    fn retention_expires_idle_groups_with_a_tombstone() {
+        let mut sum = exec("SUM", SqlType::BigInt, None).with_retention(10);
+        let mut out = Vec::new();
+        sum.apply(key(1), &arg(5), 0, true, &mut out).expect("add");
+        sum.apply(key(2), &arg(1), 5, true, &mut out).expect("add");
+        sum.apply(key(2), &arg(1), 10, true, &mut out).expect("add");
+        assert_eq!(out.len(), 3, "idle for exactly the retention is kept");
+        sum.apply(key(2), &arg(1), 11, true, &mut out).expect("add");
+        assert_eq!(out[3].kind, RowKind::Delete);
+        assert_eq!(out[3].group, key(1));
+        assert_eq!(out[3].rowtime, 11);
+        assert_eq!(sum.open_windows(), 1);
+        sum.apply(key(1), &arg(7), 12, true, &mut out).expect("add");
+        assert_eq!(
+            out[5].results,
+            vec![ScalarValue::Int64(Some(7))],
+            "starts afresh"
+        );
+    }
+
+    #[test]
     fn merging_sessions_emits_tombstones_for_the_old_ones() {
         let window = WindowPlan {
             kind: WindowType::Session,
