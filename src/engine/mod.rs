@@ -254,6 +254,7 @@ impl Engine {
                     total.records_in += task.metrics().records_in;
                     total.records_out += task.metrics().records_out;
                     total.errors += task.metrics().errors;
+                    total.suppressed_rows += task.metrics().suppressed_rows;
                 }
                 (q.info.id.clone(), total)
             })

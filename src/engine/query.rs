@@ -32,7 +32,12 @@ const SINK_PROPERTIES: &[&str] = &[
     "WRAP_SINGLE_VALUE",
     "TIMESTAMP",
     "TIMESTAMP_FORMAT",
+    "RETENTION",
 ];
+
+/// The WITH property of a non-windowed CREATE TABLE AS SELECT ... GROUP BY that expires
+/// groups untouched (by stream time) for longer than it: `RETENTION='1 HOUR'`.
+const TABLE_RETENTION: &str = "RETENTION";
 
 impl Engine {
     pub(super) fn create_as_select(
@@ -61,13 +66,28 @@ impl Engine {
         }
         let props = property_map(&create.properties);
         check_known_properties(&props, SINK_PROPERTIES)?;
-        let sink = self.sink_source(
+        if props.contains_key(TABLE_RETENTION) {
+            return Err(EngineError::Statement(
+                "RETENTION applies only to a table built by GROUP BY without a WINDOW.".into(),
+            ));
+        }
+        let unkeyed = plan.partition.as_ref().is_some_and(|p| p.is_unkeyed());
+        if unkeyed && props.contains_key("KEY_FORMAT") {
+            return Err(EngineError::Statement(
+                "Key format specified for stream without key columns.".into(),
+            ));
+        }
+        let mut sink = self.sink_source(
             &name,
             create.kind,
             (&plan.input, plan.schema(), plan.input.source.window),
             &props,
             sql,
         )?;
+        if unkeyed {
+            // PARTITION BY NULL: the records carry no key at all.
+            sink.key_format = FormatSpec::new(FormatKind::None);
+        }
         let prefix = match create.kind {
             SourceKind::Stream => "CSAS",
             SourceKind::Table => "CTAS",
@@ -122,13 +142,26 @@ impl Engine {
         name: &str,
         sql: &str,
     ) -> Result<Outcome> {
-        let plan = plan_aggregate(
+        let mut plan = plan_aggregate(
             &create.query,
             &self.catalog,
             self.functions(),
             &self.registry,
             name,
         )?;
+        if let Some(raw) = property_map(&create.properties).get(TABLE_RETENTION) {
+            if plan.window.is_some() {
+                return Err(EngineError::Statement(
+                    "RETENTION in WITH applies only to a table built by GROUP BY without a WINDOW; a windowed aggregation takes it in its WINDOW clause.".into(),
+                ));
+            }
+            let millis = crate::plan::window::parse_duration_ms(raw).ok_or_else(|| {
+                EngineError::Statement(format!(
+                    "Invalid value {raw} for property RETENTION: expected a duration such as '1 HOUR' or '30 SECONDS'."
+                ))
+            })?;
+            plan.retention_ms = Some(millis);
+        }
         let value_format = plan.input.source.value_format.kind;
         if value_format == FormatKind::Kafka {
             return Err(EngineError::Statement(format!(

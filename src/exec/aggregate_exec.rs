@@ -4,11 +4,13 @@
 //! group in every window it falls in, and yields one [`AggregateRow`] per changed
 //! group-window: the new result, or a tombstone for a session window merged away.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use datafusion::common::ScalarValue;
 
 use super::change::RowKind;
+use super::suppress::SuppressBuffer;
 use crate::catalog::WindowType;
 use crate::functions::aggregate::{AggregateFunction, AggregateSpec, AggregateState};
 use crate::functions::error::FunctionError;
@@ -36,6 +38,9 @@ struct WindowState {
     aggregates: Vec<Box<dyn AggregateState>>,
     /// The largest timestamp folded in: the output records' ROWTIME.
     max_rowtime: i64,
+    /// The stream time of the last change: what RETENTION of a non-windowed table
+    /// counts idleness from.
+    touched: i64,
     start: i64,
     end: i64,
 }
@@ -55,6 +60,16 @@ pub struct AggregateExec {
     sessions: KeyedStore<Vec<ScalarValue>, Vec<WindowState>>,
     /// The largest timestamp seen: what closes windows.
     stream_time: i64,
+    /// With EMIT FINAL: the results held until their window closes.
+    suppress: Option<SuppressBuffer>,
+    /// RETENTION of a non-windowed table: groups untouched for longer are expired.
+    retention_ms: Option<i64>,
+    /// Groups by the stream time they were last touched, oldest first; an entry whose
+    /// group was touched again since is stale and skipped.
+    idle: BTreeMap<i64, Vec<WindowKey>>,
+    /// The latest time window start written: what the window store's retention counts
+    /// from when EMIT FINAL releases a window (as Kafka Streams' window store does).
+    latest_window_start: i64,
 }
 
 impl AggregateExec {
@@ -68,7 +83,55 @@ impl AggregateExec {
             windows: KeyedStore::default(),
             sessions: KeyedStore::default(),
             stream_time: i64::MIN,
+            suppress: None,
+            latest_window_start: i64::MIN,
+            retention_ms: None,
+            idle: BTreeMap::new(),
         }
+    }
+
+    /// RETENTION for a non-windowed table: a group untouched (by stream time) for
+    /// longer than `retention_ms` is expired, and a tombstone published for it.
+    pub fn with_retention(mut self, retention_ms: i64) -> Self {
+        self.retention_ms = Some(retention_ms.max(0));
+        self
+    }
+
+    /// Expires the groups idle for longer than the retention, oldest first, appending
+    /// a tombstone for each to `out`.
+    fn expire_idle(&mut self, out: &mut Vec<AggregateRow>) {
+        let Some(retention) = self.retention_ms else {
+            return;
+        };
+        let horizon = self.stream_time.saturating_sub(retention);
+        // Strictly older than the horizon: "untouched for longer than" the retention.
+        let still_fresh = self.idle.split_off(&horizon);
+        let expired = std::mem::replace(&mut self.idle, still_fresh);
+        for (touched, keys) in expired {
+            for key in keys {
+                let current = self.windows.get(&key).is_some_and(|s| s.touched == touched);
+                if current && self.windows.delete(&key).is_some() {
+                    out.push(AggregateRow {
+                        kind: RowKind::Delete,
+                        group: key.group,
+                        results: Vec::new(),
+                        rowtime: self.stream_time,
+                        window: None,
+                    });
+                }
+            }
+        }
+    }
+
+    /// EMIT FINAL: each window's result is published once, when the window closes.
+    pub fn with_emit_final(mut self) -> Self {
+        self.suppress = Some(SuppressBuffer::default());
+        self
+    }
+
+    /// How many results EMIT FINAL holds back (0 without EMIT FINAL).
+    pub fn suppressed_rows(&self) -> usize {
+        self.suppress.as_ref().map_or(0, SuppressBuffer::len)
     }
 
     fn fresh(&self, start: i64, end: i64, rowtime: i64) -> FnResult<WindowState> {
@@ -79,6 +142,7 @@ impl AggregateExec {
                 .map(|(f, spec)| f.create(spec))
                 .collect::<FnResult<_>>()?,
             max_rowtime: rowtime,
+            touched: self.stream_time,
             start,
             end,
         })
@@ -95,6 +159,37 @@ impl AggregateExec {
         out: &mut Vec<AggregateRow>,
     ) -> FnResult<()> {
         self.stream_time = self.stream_time.max(rowtime);
+        self.expire_idle(out);
+        let (Some(mut buffer), Some(plan)) = (self.suppress.take(), self.window) else {
+            return self.apply_unsuppressed(group, args, rowtime, addition, out);
+        };
+        let mut changes = Vec::new();
+        let applied = self.apply_unsuppressed(group, args, rowtime, addition, &mut changes);
+        for change in changes {
+            let due = plan.final_result_due(change.window.unwrap_or((0, 0)));
+            buffer.hold(change, due);
+        }
+        let retained_from = self
+            .latest_window_start
+            .saturating_sub(plan.store_retention_ms());
+        let is_session = plan.kind == WindowType::Session;
+        buffer.release(
+            self.stream_time,
+            |row| is_session || row.window.is_some_and(|(start, _)| start >= retained_from),
+            out,
+        );
+        self.suppress = Some(buffer);
+        applied
+    }
+
+    fn apply_unsuppressed(
+        &mut self,
+        group: Vec<ScalarValue>,
+        args: &[Vec<ScalarValue>],
+        rowtime: i64,
+        addition: bool,
+        out: &mut Vec<AggregateRow>,
+    ) -> FnResult<()> {
         match self.window {
             None => self.apply_window(group, None, args, rowtime, addition, out),
             Some(plan) if plan.kind == WindowType::Session => {
@@ -129,8 +224,10 @@ impl AggregateExec {
         out: &mut Vec<AggregateRow>,
     ) -> FnResult<()> {
         let (start, end) = window.unwrap_or((0, 0));
+        self.latest_window_start = self.latest_window_start.max(start);
         let key = WindowKey { group, start };
-        if self.windows.get(&key).is_none() {
+        let created = self.windows.get(&key).is_none();
+        if created {
             if !addition {
                 // Nothing was added to this group: nothing to take back.
                 return Ok(());
@@ -143,6 +240,14 @@ impl AggregateExec {
         };
         fold(state, args, addition)?;
         state.max_rowtime = state.max_rowtime.max(rowtime);
+        let moved = created || state.touched != self.stream_time;
+        state.touched = self.stream_time;
+        if self.retention_ms.is_some() && moved {
+            self.idle
+                .entry(self.stream_time)
+                .or_default()
+                .push(key.clone());
+        }
         out.push(AggregateRow {
             kind: RowKind::Insert,
             group: key.group,
@@ -320,6 +425,53 @@ mod tests {
         assert_eq!(out[1].window, Some((90_000, 120_000)));
         max.purge_closed();
         assert_eq!(max.open_windows(), 1);
+    }
+
+    #[test]
+    fn emit_final_publishes_a_window_once_when_it_closes_within_retention() {
+        let window = WindowPlan {
+            kind: WindowType::Tumbling,
+            size_ms: 2,
+            advance_ms: 2,
+            grace_ms: 1,
+            retention_ms: None,
+        };
+        let mut max = exec("MAX", SqlType::BigInt, Some(window)).with_emit_final();
+        let mut out = Vec::new();
+        for (value, ts) in [(1, 0), (2, 1), (3, 2), (4, 1), (5, 0)] {
+            max.apply(key(0), &arg(value), ts, true, &mut out)
+                .expect("add");
+        }
+        assert!(out.is_empty(), "nothing is final yet: {out:?}");
+        assert_eq!(max.suppressed_rows(), 2);
+        max.apply(key(0), &arg(6), 5, true, &mut out).expect("add");
+        // [0,2) fell out of the window store's retention (size + grace, counted from
+        // the latest window start) before it closed, as in Kafka Streams: only [2,4).
+        let shown: Vec<(Option<(i64, i64)>, i64)> =
+            out.iter().map(|r| (r.window, r.rowtime)).collect();
+        assert_eq!(shown, vec![(Some((2, 4)), 2)]);
+        assert_eq!(max.suppressed_rows(), 1);
+    }
+
+    #[test]
+    fn retention_expires_idle_groups_with_a_tombstone() {
+        let mut sum = exec("SUM", SqlType::BigInt, None).with_retention(10);
+        let mut out = Vec::new();
+        sum.apply(key(1), &arg(5), 0, true, &mut out).expect("add");
+        sum.apply(key(2), &arg(1), 5, true, &mut out).expect("add");
+        sum.apply(key(2), &arg(1), 10, true, &mut out).expect("add");
+        assert_eq!(out.len(), 3, "idle for exactly the retention is kept");
+        sum.apply(key(2), &arg(1), 11, true, &mut out).expect("add");
+        assert_eq!(out[3].kind, RowKind::Delete);
+        assert_eq!(out[3].group, key(1));
+        assert_eq!(out[3].rowtime, 11);
+        assert_eq!(sum.open_windows(), 1);
+        sum.apply(key(1), &arg(7), 12, true, &mut out).expect("add");
+        assert_eq!(
+            out[5].results,
+            vec![ScalarValue::Int64(Some(7))],
+            "starts afresh"
+        );
     }
 
     #[test]

@@ -22,6 +22,7 @@ use super::sink::SinkExec;
 use super::source::SourceExec;
 use super::source_reader::SourceReader;
 use crate::catalog::Source;
+use crate::functions::aggregate::{AggregateFunction, AggregateSpec};
 use crate::log::{Log, Partition};
 use crate::plan::AggregatePlan;
 use crate::plan::select::{ROWOFFSET, ROWTIME};
@@ -123,7 +124,7 @@ impl AggregateTask {
             inputs,
             group_count: plan.group_by.len(),
             arg_counts: plan.aggregates.iter().map(|a| a.args.len()).collect(),
-            aggregate: AggregateExec::new(functions, plan.window),
+            aggregate: aggregate_exec(functions, plan),
             table_rows: plan.input.source.is_table().then(KeyedStore::default),
             source_key_count: plan.input.source.schema.key_columns().count(),
             scope_schema: Arc::new(Schema::new(fields)),
@@ -149,6 +150,7 @@ impl AggregateTask {
         let changes = self.aggregate_batch(&batch, &mut errors)?;
         let written = self.emit(changes, &mut errors)?;
         self.aggregate.purge_closed();
+        self.metrics.suppressed_rows = self.aggregate.suppressed_rows() as u64;
         self.metrics.records_out += written as u64;
         self.metrics.errors += errors.len() as u64;
         self.errors.append(&mut errors);
@@ -366,6 +368,21 @@ impl AggregateTask {
             columns,
         )?)
     }
+}
+
+/// The aggregate operator of `plan`, with EMIT FINAL and RETENTION as it asks.
+fn aggregate_exec(
+    functions: Vec<(Arc<AggregateFunction>, AggregateSpec)>,
+    plan: &AggregatePlan,
+) -> AggregateExec {
+    let mut exec = AggregateExec::new(functions, plan.window);
+    if plan.emit_final {
+        exec = exec.with_emit_final();
+    }
+    if let Some(retention_ms) = plan.retention_ms {
+        exec = exec.with_retention(retention_ms);
+    }
+    exec
 }
 
 fn conform(array: ArrayRef, ty: &DataType) -> Result<ArrayRef> {

@@ -10,6 +10,8 @@ pub mod select_task;
 pub mod sink;
 pub mod source;
 pub mod source_reader;
+pub mod suppress;
+pub mod table_function;
 
 pub use aggregate_task::AggregateTask;
 pub use change::{ChangeBatch, RowKind};

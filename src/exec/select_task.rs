@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, Int64Array};
+use arrow::array::{Array, BooleanArray, Int64Array};
+use arrow::compute::nullif;
 use datafusion::execution::SessionState;
 
 use super::change::{ChangeBatch, RowKind};
@@ -12,6 +13,7 @@ use super::processing_log::ProcessingError;
 use super::sink::SinkExec;
 use super::source::SourceExec;
 use super::source_reader::SourceReader;
+use super::table_function::TableFunctionExec;
 use crate::catalog::Source;
 use crate::log::{Log, Partition};
 use crate::plan::SelectPlan;
@@ -23,6 +25,8 @@ pub struct TaskMetrics {
     pub records_in: u64,
     pub records_out: u64,
     pub errors: u64,
+    /// A gauge: results EMIT FINAL holds until their window closes.
+    pub suppressed_rows: u64,
 }
 
 /// Reads one partition of a query's source, filters, projects and writes the sink.
@@ -31,10 +35,15 @@ pub struct SelectTask {
     source: SourceExec,
     is_table: bool,
     filter: Option<Evaluator>,
+    /// Table functions in the SELECT list expand each row before the projection.
+    table_functions: Option<TableFunctionExec>,
     project: Evaluator,
     sink: SinkExec,
     rowtime_index: usize,
     window_indexes: Option<(usize, usize)>,
+    /// PARTITION BY: the output key columns computed from the value, NULL for a record
+    /// without one.
+    keys_from_value: Vec<usize>,
     pub metrics: TaskMetrics,
     /// Errors since the engine last drained them into the processing log.
     pub errors: Vec<ProcessingError>,
@@ -59,7 +68,13 @@ impl SelectTask {
             .map(|f| Evaluator::try_new(state, scope, std::slice::from_ref(f)))
             .transpose()?;
         let exprs: Vec<_> = plan.output.iter().map(|c| c.expr.clone()).collect();
-        let project = Evaluator::try_new(state, scope, &exprs)?;
+        let (project, table_functions) = match &plan.table_functions {
+            Some(tf) => (
+                Evaluator::try_new(state, &tf.scope, &exprs)?,
+                Some(TableFunctionExec::try_new(state, scope, tf)?),
+            ),
+            None => (Evaluator::try_new(state, scope, &exprs)?, None),
+        };
         let is_key: Vec<bool> = plan.output.iter().map(|c| c.is_key).collect();
         let topic = log
             .topic(&sink.topic)
@@ -68,15 +83,30 @@ impl SelectTask {
         let rowtime_index = position(ROWTIME)
             .ok_or_else(|| ExecError::Internal("source scope without ROWTIME".into()))?;
         let window_indexes = position(WINDOWSTART).zip(position(WINDOWEND));
+        let keys_from_value = match &plan.partition {
+            Some(partition) => (0..plan.output.len())
+                .filter(|i| plan.output[*i].is_key)
+                .zip(&partition.key_only)
+                .filter(|(_, key_only)| !**key_only)
+                .map(|(i, _)| i)
+                .collect(),
+            None => Vec::new(),
+        };
+        let mut sink_exec = SinkExec::try_new(sink, topic, &is_key)?.with_sink_timestamp(sink)?;
+        if plan.partition.is_some() {
+            sink_exec = sink_exec.with_computed_key();
+        }
         Ok(SelectTask {
             reader: SourceReader::new(log, partition, group, default_offset),
             source: SourceExec::try_new(&plan.input)?,
             is_table: plan.input.source.is_table(),
             filter,
+            table_functions,
             project,
-            sink: SinkExec::try_new(sink, topic, &is_key)?.with_sink_timestamp(sink)?,
+            sink: sink_exec,
             rowtime_index,
             window_indexes,
+            keys_from_value,
             metrics: TaskMetrics::default(),
             errors: Vec::new(),
         })
@@ -157,6 +187,22 @@ impl SelectTask {
         if batch.is_empty() {
             return Ok(0);
         }
+        if let Some(table_functions) = &self.table_functions {
+            let offsets = offsets_of(&batch)?;
+            let expanded = table_functions.expand(&batch)?;
+            for (row, message) in &expanded.failures {
+                errors.push(self.failure(
+                    &offsets,
+                    *row,
+                    format!("Error evaluating table function: {message}"),
+                ));
+            }
+            batch = expanded.batch;
+            kinds = batch.kinds().collect();
+            if batch.is_empty() {
+                return Ok(0);
+            }
+        }
         let offsets = offsets_of(&batch)?;
         let evaluated = self.project.evaluate(&batch.rows)?;
         for (row, message) in &evaluated.failures {
@@ -165,6 +211,14 @@ impl SelectTask {
                 *row,
                 format!("Error evaluating SELECT: {message}"),
             ));
+        }
+        let mut arrays = evaluated.arrays;
+        if !self.keys_from_value.is_empty() && kinds.contains(&RowKind::Delete) {
+            let without_value: BooleanArray =
+                kinds.iter().map(|k| Some(*k == RowKind::Delete)).collect();
+            for i in &self.keys_from_value {
+                arrays[*i] = nullif(&arrays[*i], &without_value)?;
+            }
         }
         let rows = batch.rows;
         let column = |i: usize| -> Result<Int64Array> {
@@ -180,7 +234,7 @@ impl SelectTask {
             None => None,
         };
         let written = self.sink.write(
-            &evaluated.arrays,
+            &arrays,
             &kinds,
             &rowtimes,
             windows.as_ref().map(|(s, e)| (s, e)),

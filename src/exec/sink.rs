@@ -25,6 +25,8 @@ pub struct SinkExec {
     /// `WITH (TIMESTAMP=...)` on the sink: the output column whose value becomes the
     /// record timestamp, and how to read it.
     event_time: Option<(usize, EventTimeReader)>,
+    /// Whether the key columns were computed (PARTITION BY) rather than passed through.
+    computed_key: bool,
     /// Rows of the last `write` that were not written because their sink timestamp was
     /// invalid, with why; the caller reports them to the processing log.
     pub skipped: Vec<(usize, String)>,
@@ -46,6 +48,7 @@ impl SinkExec {
         let key_positions: Vec<usize> = (0..is_key.len()).filter(|i| is_key[*i]).collect();
         let value_positions: Vec<usize> = (0..is_key.len()).filter(|i| !is_key[*i]).collect();
         Ok(SinkExec {
+            computed_key: false,
             event_time: None,
             skipped: Vec::new(),
             producer: Producer::new(topic),
@@ -55,6 +58,13 @@ impl SinkExec {
             value_positions,
             window: sink.window.map(|w| w.kind),
         })
+    }
+
+    /// The key columns are computed by PARTITION BY: a key of several columns that are
+    /// all NULL is still written as a record of NULLs, as ksqlDB builds it.
+    pub fn with_computed_key(mut self) -> Self {
+        self.computed_key = true;
+        self
     }
 
     /// Takes each record's timestamp from the sink's `WITH (TIMESTAMP=...)` column, as a
@@ -100,9 +110,14 @@ impl SinkExec {
             positions.iter().map(|i| Arc::clone(&columns[*i])).collect()
         };
         let key_columns = pick(&self.key_positions);
-        // A key whose columns are all NULL is written as a null key, as ksqlDB does.
+        // A key whose columns are all NULL is written as a null key, as ksqlDB does
+        // (a key of several columns computed by PARTITION BY stays a record of NULLs).
         let null_keys: Vec<bool> = (0..rows)
-            .map(|row| !key_columns.is_empty() && key_columns.iter().all(|c| c.is_null(row)))
+            .map(|row| {
+                let all_null =
+                    !key_columns.is_empty() && key_columns.iter().all(|c| c.is_null(row));
+                all_null && (key_columns.len() == 1 || !self.computed_key)
+            })
             .collect();
         let keys = self.key.encode(&key_columns, rows, Some(&null_keys))?;
         let deletes: Vec<bool> = kinds.iter().map(|k| *k == RowKind::Delete).collect();

@@ -60,6 +60,11 @@ pub struct AggregatePlan {
     pub having: Option<Typed>,
     /// Over the aggregate scope; key columns first.
     pub output: Vec<OutputColumn>,
+    /// EMIT FINAL: one result per window, when it closes.
+    pub emit_final: bool,
+    /// A non-windowed table's RETENTION: a group untouched (by stream time) for longer
+    /// is expired and deleted downstream. Set by the engine from the sink's WITH.
+    pub retention_ms: Option<i64>,
 }
 
 impl AggregatePlan {
@@ -205,12 +210,9 @@ pub fn plan_aggregate(
             "JOIN is not supported by Runnel yet".into(),
         ));
     }
-    if query.emit == Some(Emit::Final) {
-        return Err(if query.window.is_none() {
-            PlanError::Type(EMIT_FINAL_NEEDS_WINDOW.into())
-        } else {
-            PlanError::Unsupported("EMIT FINAL is not supported by Runnel yet".into())
-        });
+    let emit_final = query.emit == Some(Emit::Final);
+    if emit_final && query.window.is_none() {
+        return Err(PlanError::Type(EMIT_FINAL_NEEDS_WINDOW.into()));
     }
     let from = &query.from.source;
     let source = catalog
@@ -336,7 +338,14 @@ pub fn plan_aggregate(
         )));
     }
 
-    let window = query.window.as_ref().map(WindowPlan::from_spec);
+    let window = query.window.as_ref().map(|spec| {
+        let plan = WindowPlan::from_spec(spec);
+        if emit_final {
+            plan.for_emit_final(spec)
+        } else {
+            plan
+        }
+    });
     let mut scope_columns: Vec<ScopeColumn> = Vec::new();
     let column = |name: String, ty: SqlType| ScopeColumn {
         qualifier: None,
@@ -401,6 +410,8 @@ pub fn plan_aggregate(
         aggregate_scope,
         having,
         output,
+        emit_final,
+        retention_ms: None,
     })
 }
 

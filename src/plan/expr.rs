@@ -30,6 +30,14 @@ pub struct Typed {
 pub trait FunctionResolver {
     /// Compiles `name(args)`; `args` are already compiled.
     fn call(&self, name: &str, args: Vec<Typed>) -> Result<Typed>;
+
+    /// The table function called `name`, if it is one (only the SELECT list has them).
+    fn table_function(
+        &self,
+        _name: &str,
+    ) -> Option<std::sync::Arc<crate::functions::table::TableFunction>> {
+        None
+    }
 }
 
 /// A resolver that knows no functions, for contexts where none may appear.

@@ -6,6 +6,7 @@ use datafusion::logical_expr::Expr as DfExpr;
 use super::error::{PlanError, Result};
 use super::expr::{FunctionResolver, Typed, cast_to};
 use crate::functions::registry::{FunctionRef, FunctionRegistry};
+use crate::functions::table::TableFunction;
 use crate::sql::SqlType;
 
 /// Whether an argument is an untyped `NULL` literal, whose type the call decides.
@@ -14,6 +15,10 @@ fn is_untyped_null(t: &Typed) -> bool {
 }
 
 impl FunctionResolver for FunctionRegistry {
+    fn table_function(&self, name: &str) -> Option<std::sync::Arc<TableFunction>> {
+        self.table(name)
+    }
+
     fn call(&self, name: &str, args: Vec<Typed>) -> Result<Typed> {
         let function = self
             .lookup(name)

@@ -5,9 +5,11 @@ pub mod error;
 pub mod expr;
 pub mod functions;
 pub mod naming;
+pub mod partition;
 pub mod rewrite;
 pub mod scope;
 pub mod select;
+pub mod table_function;
 pub mod types;
 pub mod window;
 

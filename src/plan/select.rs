@@ -5,7 +5,9 @@ use std::sync::Arc;
 use super::error::{PlanError, Result};
 use super::expr::{ExprCompiler, FunctionResolver, Typed};
 use super::naming::ColumnNamer;
+use super::partition::{PartitionPlan, plan_partition_by};
 use super::scope::{Scope, ScopeColumn};
+use super::table_function::{TableFunctionLifter, TableFunctionPlan};
 use crate::catalog::{Catalog, Column, LogicalSchema, Namespace, Source};
 use crate::sql::SqlType;
 use crate::sql::ast::{Emit, Expr, Query, SelectItem};
@@ -86,6 +88,10 @@ pub struct SelectPlan {
     pub filter: Option<Typed>,
     /// Key columns first, then value columns, in select order.
     pub output: Vec<OutputColumn>,
+    /// With PARTITION BY: the output is re-keyed by the partitioning expressions.
+    pub partition: Option<PartitionPlan>,
+    /// With table functions: the output is over their expanded scope, not the source's.
+    pub table_functions: Option<TableFunctionPlan>,
 }
 
 impl SelectPlan {
@@ -143,11 +149,6 @@ pub fn plan_select(
     if query.emit == Some(Emit::Final) {
         return Err(PlanError::Type(EMIT_FINAL_NEEDS_WINDOW.into()));
     }
-    if !query.partition_by.is_empty() {
-        return Err(PlanError::Unsupported(
-            "PARTITION BY is not supported by Runnel yet".into(),
-        ));
-    }
     let from = &query.from.source;
     let source = catalog
         .source(from.name.as_str())
@@ -174,11 +175,48 @@ pub fn plan_select(
         }
     };
 
-    let output = project(query, &input, &compiler, sink)?;
+    let mut table_functions = None;
+    let (output, partition) = if TableFunctionLifter::has_table_functions(query, &compiler) {
+        if !query.partition_by.is_empty() {
+            return Err(PlanError::Unsupported(
+                "PARTITION BY together with table functions is not supported by Runnel yet".into(),
+            ));
+        }
+        let mut lifter = TableFunctionLifter::new(&compiler);
+        for item in &query.select {
+            if let SelectItem::Expr { expr, .. } = item {
+                lifter.lift(expr).map_err(|e| in_clause("SELECT", e))?;
+            }
+        }
+        let scope = lifter.expanded_scope(&input.scope);
+        let expanded = ExprCompiler {
+            scope: &scope,
+            functions,
+        };
+        let output = project(
+            query,
+            &input,
+            &mut |e: &Expr| expanded.compile(&lifter.lift(e)?),
+            sink,
+        )?;
+        table_functions = Some(TableFunctionPlan {
+            calls: lifter.into_calls(),
+            scope,
+        });
+        (output, None)
+    } else if query.partition_by.is_empty() {
+        let output = project(query, &input, &mut |e: &Expr| compiler.compile(e), sink)?;
+        (output, None)
+    } else {
+        let (output, partition) = plan_partition_by(query, &input, &compiler, sink)?;
+        (output, Some(partition))
+    };
     Ok(SelectPlan {
         input,
         filter,
         output,
+        partition,
+        table_functions,
     })
 }
 
@@ -186,7 +224,7 @@ pub fn plan_select(
 fn project(
     query: &Query,
     input: &SourceInput,
-    compiler: &ExprCompiler<'_>,
+    compile: &mut dyn FnMut(&Expr) -> Result<Typed>,
     sink: &str,
 ) -> Result<Vec<OutputColumn>> {
     let schema = &input.source.schema;
@@ -224,7 +262,7 @@ fn project(
                 "Can't infer a type of null. Please explicitly cast it to a required type, e.g. CAST(null AS VARCHAR).".into(),
             ));
         }
-        let typed = compiler.compile(expr).map_err(|e| in_clause("SELECT", e))?;
+        let typed = compile(expr).map_err(|e| in_clause("SELECT", e))?;
         let name = match alias {
             Some(a) => a.clone(),
             None => namer.name_for(expr, &|n: &str| {

@@ -18,6 +18,28 @@ pub struct WindowPlan {
     pub retention_ms: Option<i64>,
 }
 
+/// Parses a duration as a WITH property gives it (`'1 HOUR'`, `'30 SECONDS'`, or a bare
+/// number of milliseconds) into milliseconds; `None` when it is not one.
+pub fn parse_duration_ms(text: &str) -> Option<i64> {
+    let mut words = text.split_whitespace();
+    let amount: i64 = words.next()?.parse().ok()?;
+    let unit = match words.next() {
+        None => 1,
+        Some(unit) => match unit.to_ascii_uppercase().trim_end_matches('S') {
+            "MILLISECOND" => 1,
+            "SECOND" => 1_000,
+            "MINUTE" => 60_000,
+            "HOUR" => 3_600_000,
+            "DAY" => 86_400_000,
+            _ => return None,
+        },
+    };
+    if words.next().is_some() || amount < 0 {
+        return None;
+    }
+    amount.checked_mul(unit)
+}
+
 fn millis(d: crate::sql::ast::Duration) -> i64 {
     i64::try_from(d.to_millis()).unwrap_or(i64::MAX)
 }
@@ -38,6 +60,15 @@ impl WindowPlan {
             grace_ms: spec.grace.map(millis).unwrap_or(DEFAULT_GRACE_MS),
             retention_ms: spec.retention.map(millis),
         }
+    }
+
+    /// The window as EMIT FINAL runs it: without a GRACE PERIOD a window closes at its
+    /// end (ksqlDB's final results come at window end, not a day later).
+    pub fn for_emit_final(mut self, spec: &WindowSpec) -> Self {
+        if spec.grace.is_none() {
+            self.grace_ms = 0;
+        }
+        self
     }
 
     /// How the catalog records the window of the output's keys.
@@ -65,6 +96,25 @@ impl WindowPlan {
             .rev()
             .map(|s| (s, s.saturating_add(self.size_ms)))
             .collect()
+    }
+
+    /// The stream time at which EMIT FINAL publishes the window `(start, end)`: when a
+    /// time window closes (end plus grace), or once a session can no longer grow or
+    /// take late records (end plus gap plus grace, exclusive).
+    pub fn final_result_due(&self, (_, end): (i64, i64)) -> i64 {
+        let due = end.saturating_add(self.grace_ms);
+        match self.kind {
+            WindowType::Session => due.saturating_add(self.size_ms).saturating_add(1),
+            _ => due,
+        }
+    }
+
+    /// How long the window store keeps a time window after the latest window start
+    /// written: the RETENTION, or else size plus grace. EMIT FINAL drops a closing
+    /// window already past it, as Kafka Streams' window store has forgotten it.
+    pub fn store_retention_ms(&self) -> i64 {
+        self.retention_ms
+            .unwrap_or_else(|| self.size_ms.saturating_add(self.grace_ms))
     }
 
     /// Whether a time window ending at `end` no longer accepts records at `stream_time`.
@@ -98,6 +148,17 @@ mod tests {
             vec![(0, 30_000), (10_000, 40_000), (20_000, 50_000)]
         );
         assert_eq!(hopping.windows_for(5_000), vec![(0, 30_000)]);
+    }
+
+    #[test]
+    fn durations_parse_from_property_text() {
+        assert_eq!(parse_duration_ms("1 HOUR"), Some(3_600_000));
+        assert_eq!(parse_duration_ms("30 seconds"), Some(30_000));
+        assert_eq!(parse_duration_ms("1 DAY"), Some(86_400_000));
+        assert_eq!(parse_duration_ms("250"), Some(250));
+        assert_eq!(parse_duration_ms("1 FORTNIGHT"), None);
+        assert_eq!(parse_duration_ms("-1 SECOND"), None);
+        assert_eq!(parse_duration_ms("soon"), None);
     }
 
     #[test]

@@ -1,0 +1,277 @@
+//! PARTITION BY on a stream: the new key columns, their names and ksqlDB's key rules.
+//!
+//! The partitioning expressions are evaluated over the source row (PARTITION BY applies
+//! to the input). A select item that is exactly partitioning expression `i` becomes key
+//! column `i`; `SELECT *` expands to the new key columns, then the source's value
+//! columns and its old key columns, each minus the columns that became keys.
+//! `PARTITION BY NULL` produces a stream without key columns.
+
+use super::error::{PlanError, Result};
+use super::expr::ExprCompiler;
+use super::naming::ColumnNamer;
+use super::rewrite::rewrite;
+use super::select::{OutputColumn, SourceInput};
+use crate::sql::SqlType;
+use crate::sql::ast::{Expr, Literal, Query, SelectItem};
+
+/// How a PARTITION BY query keys its output, beyond the output columns themselves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionPlan {
+    /// Per output key column, in order: whether its expression reads only the source's
+    /// key columns. A record without a value still gets such a key; the others are
+    /// NULL for it (ksqlDB evaluates them over the missing value).
+    pub key_only: Vec<bool>,
+}
+
+impl PartitionPlan {
+    /// `PARTITION BY NULL`: the output has no key columns.
+    pub fn is_unkeyed(&self) -> bool {
+        self.key_only.is_empty()
+    }
+}
+
+/// The output columns (key columns first, in PARTITION BY order) of a query that
+/// repartitions its stream, and how to key records without a value.
+pub fn plan_partition_by(
+    query: &Query,
+    input: &SourceInput,
+    compiler: &ExprCompiler<'_>,
+    sink: &str,
+) -> Result<(Vec<OutputColumn>, PartitionPlan)> {
+    if input.source.is_table() {
+        return Err(PlanError::Type(format!(
+            "PARTITION BY is only supported on streams: `{}` is a table, whose key changes only through GROUP BY.",
+            input.source.name
+        )));
+    }
+    let partition_by: Vec<Expr> = query.partition_by.iter().map(unqualified).collect();
+    if partition_by.is_empty() {
+        return Err(PlanError::Type(
+            "PARTITION BY requires at least one expression".into(),
+        ));
+    }
+    let is_null = |e: &Expr| matches!(e, Expr::Literal(Literal::Null));
+    if partition_by.iter().any(is_null) {
+        if partition_by.len() > 1 {
+            return Err(PlanError::Type(
+                "Cannot PARTITION BY multiple columns including NULL".into(),
+            ));
+        }
+        let output = project(query, input, compiler, sink, &[])?;
+        return Ok((output, PartitionPlan { key_only: vec![] }));
+    }
+    let mut key_only = Vec::with_capacity(partition_by.len());
+    for expr in &partition_by {
+        let typed = compiler.compile(expr).map_err(|e| match e {
+            PlanError::UnknownColumn(name) => PlanError::Type(format!(
+                "PARTITION BY column '{name}' cannot be resolved. '{name}' must be a column in the source schema since PARTITION BY is applied on the input."
+            )),
+            other => other,
+        })?;
+        if contains_map(&typed.ty) {
+            let name = ColumnNamer::default().name_for(expr, &|_| false);
+            return Err(PlanError::Type(format!(
+                "Map keys, including types that contain maps, are not supported as they may lead to unexpected behavior due to inconsistent serialization. Key column name: `{name}`. Column type: {}. See https://github.com/confluentinc/ksql/issues/6621 for more.",
+                crate::format::ksql_type_name(&typed.ty)
+            )));
+        }
+        key_only.push(reads_only_keys(expr, input));
+    }
+    let output = project(query, input, compiler, sink, &partition_by)?;
+    Ok((output, PartitionPlan { key_only }))
+}
+
+/// Names and types the select items; the items equal to a partitioning expression
+/// become the key columns.
+fn project(
+    query: &Query,
+    input: &SourceInput,
+    compiler: &ExprCompiler<'_>,
+    sink: &str,
+    partition_by: &[Expr],
+) -> Result<Vec<OutputColumn>> {
+    let schema = &input.source.schema;
+    let is_key_expr = |e: &Expr| partition_by.contains(e);
+    let mut items: Vec<(Option<String>, Expr)> = Vec::new();
+    for item in &query.select {
+        match item {
+            SelectItem::Wildcard | SelectItem::QualifiedWildcard(_) => {
+                if let SelectItem::QualifiedWildcard(q) = item {
+                    if q.as_str() != input.alias {
+                        return Err(PlanError::Type(format!(
+                            "'{}' is not a valid stream/table name or alias.",
+                            q.as_str()
+                        )));
+                    }
+                }
+                items.extend(partition_by.iter().map(|e| (None, e.clone())));
+                let rest = schema
+                    .value_columns()
+                    .chain(schema.key_columns())
+                    .map(|c| Expr::column(&c.name))
+                    .filter(|e| !is_key_expr(e));
+                items.extend(rest.map(|e| (None, e)));
+            }
+            SelectItem::Expr { expr, alias } => {
+                items.push((alias.as_ref().map(|a| a.as_str().to_string()), expr.clone()));
+            }
+        }
+    }
+
+    let mut namer = ColumnNamer::default();
+    let explicit: Vec<String> = items.iter().filter_map(|(a, _)| a.clone()).collect();
+    let mut keys: Vec<Vec<OutputColumn>> = vec![Vec::new(); partition_by.len()];
+    let mut values: Vec<OutputColumn> = Vec::new();
+    for (alias, expr) in &items {
+        if matches!(expr, Expr::Literal(Literal::Null)) {
+            return Err(PlanError::Type(
+                "Can't infer a type of null. Please explicitly cast it to a required type, e.g. CAST(null AS VARCHAR).".into(),
+            ));
+        }
+        let typed = compiler.compile(expr).map_err(|e| match e {
+            PlanError::UnknownColumn(name) => {
+                PlanError::Type(format!("SELECT column '{name}' cannot be resolved."))
+            }
+            other => other,
+        })?;
+        let name = match alias {
+            Some(a) => a.clone(),
+            None => namer.name_for(expr, &|n: &str| {
+                explicit.iter().any(|e| e == n) || values.iter().any(|v| v.name == n)
+            }),
+        };
+        let unqualified_expr = unqualified(expr);
+        match partition_by.iter().position(|p| *p == unqualified_expr) {
+            Some(index) => keys[index].push(OutputColumn {
+                name,
+                expr: typed,
+                is_key: true,
+            }),
+            None => values.push(OutputColumn {
+                name,
+                expr: typed,
+                is_key: false,
+            }),
+        }
+    }
+
+    if let Some((expr, aliases)) = partition_by
+        .iter()
+        .zip(&keys)
+        .find(|(_, aliases)| aliases.len() > 1)
+    {
+        let names: Vec<&str> = aliases.iter().map(|c| c.name.as_str()).collect();
+        return Err(PlanError::Type(format!(
+            "The projection contains a key column (`{expr}`) more than once, aliased as: {}.",
+            join_and(&names)
+        )));
+    }
+    // ksqlDB names every partitioning expression when any one is missing.
+    if keys.iter().any(Vec::is_empty) {
+        let missing: Vec<String> = partition_by
+            .iter()
+            .map(|expr| qualified(expr, &input.alias).to_string())
+            .collect();
+        let noun = if missing.len() == 1 {
+            "partitioning expression"
+        } else {
+            "partitioning expressions"
+        };
+        return Err(PlanError::Type(format!(
+            "The query used to build `{sink}` must include the {noun} {} in its projection (eg, SELECT {}...).",
+            join_and(&missing),
+            missing.join(", ")
+        )));
+    }
+    if values.is_empty() {
+        return Err(PlanError::Type(
+            "The projection contains no value columns.".into(),
+        ));
+    }
+    let output: Vec<OutputColumn> = keys.into_iter().flatten().chain(values).collect();
+    let mut seen: Vec<&str> = Vec::new();
+    for column in &output {
+        if seen.contains(&column.name.as_str()) {
+            return Err(PlanError::Type(format!(
+                "Duplicate value columns found in schema: `{}` {}",
+                column.name, column.expr.ty
+            )));
+        }
+        seen.push(&column.name);
+    }
+    Ok(output)
+}
+
+/// Whether `expr` reads no column but the source's key columns.
+fn reads_only_keys(expr: &Expr, input: &SourceInput) -> bool {
+    let mut only_keys = true;
+    let _ = rewrite::<()>(expr, &mut |e| {
+        if let Expr::Column { name, .. } = e {
+            let is_key = input
+                .source
+                .schema
+                .key_columns()
+                .any(|k| k.name == name.as_str());
+            only_keys &= is_key;
+        }
+        Ok(None)
+    });
+    only_keys
+}
+
+/// Whether a key of type `ty` would hold a MAP, which ksqlDB refuses as a key.
+fn contains_map(ty: &SqlType) -> bool {
+    match ty {
+        SqlType::Map(..) => true,
+        SqlType::Array(element) => contains_map(element),
+        SqlType::Struct(fields) => fields.iter().any(|f| contains_map(&f.ty)),
+        _ => false,
+    }
+}
+
+/// Drops source qualifiers so that `T.ID` and `ID` compare equal (one source only).
+fn unqualified(expr: &Expr) -> Expr {
+    rewrite::<()>(expr, &mut |e| {
+        Ok(match e {
+            Expr::Column {
+                source: Some(_),
+                name,
+            } => Some(Expr::Column {
+                source: None,
+                name: name.clone(),
+            }),
+            _ => None,
+        })
+    })
+    .unwrap_or_else(|()| expr.clone())
+}
+
+/// `expr` with every column qualified by `alias`, as ksqlDB shows expressions in errors.
+fn qualified(expr: &Expr, alias: &str) -> Expr {
+    rewrite::<()>(expr, &mut |e| {
+        Ok(match e {
+            Expr::Column { source: None, name } => Some(Expr::Column {
+                source: Some(crate::sql::ast::Ident::new(alias)),
+                name: name.clone(),
+            }),
+            _ => None,
+        })
+    })
+    .unwrap_or_else(|()| expr.clone())
+}
+
+/// `A`, `A and B`, `A, B and C`.
+fn join_and<S: AsRef<str>>(names: &[S]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.as_ref().to_string(),
+        [init @ .., last] => format!(
+            "{} and {}",
+            init.iter()
+                .map(|s| s.as_ref())
+                .collect::<Vec<_>>()
+                .join(", "),
+            last.as_ref()
+        ),
+    }
+}
