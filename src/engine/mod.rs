@@ -7,8 +7,12 @@
 mod ddl;
 pub mod error;
 mod insert;
+mod pipeline;
 mod print;
+mod pull;
+mod pull_rules;
 mod query;
+pub mod rows;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,6 +22,8 @@ use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
 pub use error::{EngineError, Result};
+pub use pull::PULL_TABLE_SCAN_ENABLED;
+pub use rows::{QueryRows, ResultColumn};
 
 use crate::catalog::{Catalog, Column, LogicalSchema, Namespace, QueryInfo, Source};
 use crate::exec::processing_log::PROCESSING_LOG;
@@ -86,6 +92,10 @@ pub enum Outcome {
     Printed {
         lines: Vec<String>,
     },
+    /// A pull query's answer, or a listing (SHOW, DESCRIBE, EXPLAIN).
+    Rows(QueryRows),
+    /// A statement that did something worth a sentence (TERMINATE, PAUSE, ...).
+    Message(String),
 }
 
 /// A persistent query and its tasks (one per source partition).
@@ -137,6 +147,8 @@ pub struct Engine {
     queries: BTreeMap<String, RunningQuery>,
     next_query_number: u64,
     properties: BTreeMap<String, String>,
+    /// Tables' materializations for pull queries, by topic.
+    materialized: std::collections::HashMap<String, crate::state::MaterializedTable>,
 }
 
 impl Engine {
@@ -160,6 +172,7 @@ impl Engine {
             queries: BTreeMap::new(),
             next_query_number: 0,
             properties: BTreeMap::new(),
+            materialized: std::collections::HashMap::new(),
         })
     }
 
@@ -226,6 +239,9 @@ impl Engine {
             StatementKind::UnsetProperty { name } => {
                 self.properties.remove(name);
                 Ok(Outcome::PropertySet { name: name.clone() })
+            }
+            StatementKind::Query(query) if query.emit.is_none() => {
+                Ok(Outcome::Rows(self.pull_query(query)?))
             }
             _ => Err(EngineError::Unsupported(format!(
                 "Runnel does not run this statement yet: {sql}"
