@@ -4,8 +4,11 @@
 //! is driven from outside ([`Engine::run_until_idle`]) so that the test runner can step
 //! it deterministically and a server can drive it from tokio.
 
+mod control;
 mod ddl;
+mod describe;
 pub mod error;
+pub mod explain;
 mod insert;
 mod pipeline;
 mod print;
@@ -13,6 +16,7 @@ mod pull;
 mod pull_rules;
 mod query;
 pub mod rows;
+mod show;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,6 +25,7 @@ use datafusion::execution::SessionState;
 use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
+pub use control::QueryAction;
 pub use error::{EngineError, Result};
 pub use pull::PULL_TABLE_SCAN_ENABLED;
 pub use rows::{QueryRows, ResultColumn};
@@ -149,6 +154,8 @@ pub struct Engine {
     properties: BTreeMap<String, String>,
     /// Tables' materializations for pull queries, by topic.
     materialized: std::collections::HashMap<String, crate::state::MaterializedTable>,
+    /// Ids of the queries PAUSE stopped; RESUME lets them run again.
+    paused: std::collections::BTreeSet<String>,
 }
 
 impl Engine {
@@ -173,6 +180,7 @@ impl Engine {
             next_query_number: 0,
             properties: BTreeMap::new(),
             materialized: std::collections::HashMap::new(),
+            paused: std::collections::BTreeSet::new(),
         })
     }
 
@@ -240,6 +248,12 @@ impl Engine {
                 self.properties.remove(name);
                 Ok(Outcome::PropertySet { name: name.clone() })
             }
+            StatementKind::Show(target) => self.show(target),
+            StatementKind::Describe(target) => self.describe(target),
+            StatementKind::Explain(target) => self.explain(target),
+            StatementKind::Terminate(target) => self.control_query(target, QueryAction::Terminate),
+            StatementKind::Pause(target) => self.control_query(target, QueryAction::Pause),
+            StatementKind::Resume(target) => self.control_query(target, QueryAction::Resume),
             StatementKind::Query(query) if query.emit.is_none() => {
                 Ok(Outcome::Rows(self.pull_query(query)?))
             }
@@ -282,6 +296,9 @@ impl Engine {
         loop {
             let mut progress = 0;
             for query in self.queries.values_mut() {
+                if self.paused.contains(&query.info.id) {
+                    continue;
+                }
                 for task in &mut query.tasks {
                     progress += task.poll_once(&self.log, 1024)? as u64;
                 }
