@@ -14,9 +14,11 @@ mod pipeline;
 mod print;
 mod pull;
 mod pull_rules;
+mod push;
 mod query;
 pub mod rows;
 mod show;
+mod snapshot_sql;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -28,6 +30,7 @@ use serde::Serialize;
 pub use control::QueryAction;
 pub use error::{EngineError, Result};
 pub use pull::PULL_TABLE_SCAN_ENABLED;
+pub use push::PushQuery;
 pub use rows::{QueryRows, ResultColumn};
 
 use crate::catalog::{Catalog, Column, LogicalSchema, Namespace, QueryInfo, Source};
@@ -66,6 +69,13 @@ fn processing_log_source() -> Source {
         read_only: true,
         sql: String::new(),
     }
+}
+
+/// Whether `text` is one SELECT without EMIT: a candidate for full SQL over a snapshot.
+fn is_plain_select(text: &str) -> bool {
+    let upper = text.trim_start().to_ascii_uppercase();
+    let body = upper.trim().trim_end_matches(';');
+    upper.starts_with("SELECT") && !upper.contains(" EMIT ") && !body.contains(';')
 }
 
 /// What a statement did.
@@ -202,7 +212,23 @@ impl Engine {
 
     /// Parses and runs every statement of `text` in order, stopping at the first error.
     pub fn execute(&mut self, text: &str) -> Result<Vec<Outcome>> {
-        let statements = crate::sql::parse_statements(text)?;
+        let statements = match crate::sql::parse_statements(text) {
+            Ok(statements) => statements,
+            // Beyond ksqlDB's grammar (ORDER BY, OFFSET, ...): a SELECT without EMIT
+            // is tried as full SQL over a snapshot; if that fails too, both reasons
+            // are given, the parse error (with its caret) first.
+            Err(parse_error) if is_plain_select(text) => {
+                return self
+                    .snapshot_query(text.trim().trim_end_matches(';'))
+                    .map(|rows| vec![Outcome::Rows(rows)])
+                    .map_err(|snapshot_error| {
+                        EngineError::Statement(format!(
+                            "{parse_error}\nAs full SQL over a snapshot it fails too: {snapshot_error}"
+                        ))
+                    });
+            }
+            Err(parse_error) => return Err(parse_error.into()),
+        };
         let mut outcomes = Vec::with_capacity(statements.len());
         for statement in &statements {
             outcomes.push(self.execute_statement(statement, statement.span.text(text))?);
@@ -257,6 +283,9 @@ impl Engine {
             StatementKind::Query(query) if query.emit.is_none() => {
                 Ok(Outcome::Rows(self.pull_query(query)?))
             }
+            StatementKind::Query(_) => Err(EngineError::Unsupported(
+                "A push query (EMIT CHANGES) streams rows until stopped: run it in the REPL, or start it with Engine::push_query".into(),
+            )),
             _ => Err(EngineError::Unsupported(format!(
                 "Runnel does not run this statement yet: {sql}"
             ))),
@@ -339,6 +368,15 @@ impl Engine {
             self.log.partition(PROCESSING_LOG, 0)?.append(&records)?;
         }
         Ok(())
+    }
+
+    /// The names of the functions queries can call.
+    pub fn function_names(&self) -> Vec<String> {
+        self.registry
+            .list()
+            .iter()
+            .map(|f| f.name.to_string())
+            .collect()
     }
 
     fn functions(&self) -> &dyn FunctionResolver {

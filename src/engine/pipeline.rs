@@ -94,12 +94,25 @@ impl RowPipeline {
         records: &[ConsumedRecord],
         out: &mut Vec<Vec<Value>>,
     ) -> Result<()> {
+        match self.run_arrays(partition, records)? {
+            Some(arrays) => append_rows(&self.columns, &arrays, out),
+            None => Ok(()),
+        }
+    }
+
+    /// Like [`RowPipeline::run`], with the result as one array per column (`None` when
+    /// no row passed).
+    pub fn run_arrays(
+        &self,
+        partition: u32,
+        records: &[ConsumedRecord],
+    ) -> Result<Option<Vec<arrow::array::ArrayRef>>> {
         if records.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let (batch, _errors) = self.decoder.decode(partition, records)?;
         if batch.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let kinds: Vec<RowKind> = batch.kinds().collect();
         let mut keep: Vec<bool> = kinds.iter().map(|k| *k != RowKind::Delete).collect();
@@ -116,14 +129,13 @@ impl RowPipeline {
             }
         }
         if !keep.iter().any(|k| *k) {
-            return Ok(());
+            return Ok(None);
         }
         let mask = arrow::array::BooleanArray::from(keep);
         let batch = batch
             .filter(&mask)
             .map_err(|e| EngineError::Exec(e.into()))?;
-        let evaluated = self.project.evaluate(&batch.rows)?;
-        append_rows(&self.columns, &evaluated.arrays, out)
+        Ok(Some(self.project.evaluate(&batch.rows)?.arrays))
     }
 }
 

@@ -23,7 +23,28 @@ impl Engine {
     /// Answers a pull query. It first lets every persistent query process what its
     /// sources hold, so the answer reflects every record appended before it was issued.
     pub fn pull_query(&mut self, query: &Query) -> Result<QueryRows> {
+        if self.needs_snapshot_sql(query) {
+            return self.snapshot_query(&query.to_string());
+        }
         refuse_push_clauses(query)?;
+        let (pipeline, inputs, limit) = self.pull_inputs(query)?;
+        let mut rows = QueryRows::new(pipeline.columns.clone());
+        for (partition, records) in inputs {
+            pipeline.run(partition, &records, &mut rows.rows)?;
+        }
+        if let Some(limit) = limit {
+            rows.rows
+                .truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        }
+        Ok(rows)
+    }
+
+    /// Plans a pull query and gathers the records it reads, by partition: the table's
+    /// looked-up keys or all its rows, or every record of a stream.
+    pub(super) fn pull_inputs(
+        &mut self,
+        query: &Query,
+    ) -> Result<(RowPipeline, Vec<(u32, Vec<ConsumedRecord>)>, Option<u64>)> {
         self.run_until_idle()?;
         let mut query = query.clone();
         if let Some(predicate) = &mut query.where_clause {
@@ -32,7 +53,7 @@ impl Engine {
         let pipeline =
             RowPipeline::try_new(&query, &self.catalog, self.functions(), &self.session)?;
         let source = std::sync::Arc::clone(&pipeline.source);
-        let mut rows = QueryRows::new(pipeline.columns.clone());
+        let mut inputs = Vec::new();
         if source.is_table() {
             check_key_values(query.where_clause.as_ref(), &source)?;
             let scans_enabled = self
@@ -43,9 +64,7 @@ impl Engine {
             }
             let candidates =
                 self.table_candidates(&source.topic, query.where_clause.as_ref(), &source)?;
-            for (partition, records) in candidates {
-                pipeline.run(partition, &records, &mut rows.rows)?;
-            }
+            inputs.extend(candidates);
         } else {
             let topic = self.log.existing_topic(&source.topic)?;
             for partition in topic.partitions() {
@@ -57,15 +76,11 @@ impl Engine {
                     offset = last.offset + 1;
                     let records: Vec<ConsumedRecord> =
                         records.into_iter().filter(|r| r.offset < end).collect();
-                    pipeline.run(partition.id(), &records, &mut rows.rows)?;
+                    inputs.push((partition.id(), records));
                 }
             }
         }
-        if let Some(limit) = query.limit {
-            rows.rows
-                .truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        }
-        Ok(rows)
+        Ok((pipeline, inputs, query.limit))
     }
 
     /// The records of a table a pull query must look at, by partition: the looked-up
@@ -75,7 +90,7 @@ impl Engine {
         topic_name: &str,
         where_clause: Option<&crate::sql::ast::Expr>,
         source: &crate::catalog::Source,
-    ) -> Result<BTreeMap<u32, Vec<ConsumedRecord>>> {
+    ) -> Result<Vec<(u32, Vec<ConsumedRecord>)>> {
         let topic = self.log.existing_topic(topic_name)?;
         let table = self.materialized.entry(topic_name.to_string()).or_default();
         table.catch_up(&topic)?;
@@ -107,7 +122,7 @@ impl Engine {
                 }
             }
         }
-        Ok(by_partition)
+        Ok(by_partition.into_iter().collect())
     }
 }
 

@@ -19,7 +19,7 @@ pub fn render_table(rows: &QueryRows) -> String {
     let mut table = Table::new();
     table
         .load_preset(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_content_arrangement(ContentArrangement::Disabled)
         .set_header(rows.columns.iter().map(|c| c.name.clone()));
     for row in &rows.rows {
         table.add_row(row.iter().map(cell_text));
