@@ -24,5 +24,6 @@ pub mod functions;
 pub mod log;
 pub mod plan;
 pub mod qtt;
+pub mod repl;
 pub mod sql;
 pub mod state;

@@ -45,10 +45,15 @@ fn main() -> ExitCode {
     sigpipe::reset();
     let cli = Cli::parse();
     let result: anyhow::Result<ExitCode> = match cli.command {
-        None => {
-            eprintln!("runnel: the REPL is not built yet; see `runnel --help`");
-            Ok(ExitCode::FAILURE)
-        }
+        None => runnel::repl::run(&cli.data_dir)
+            .map(|ok| {
+                if ok {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                }
+            })
+            .map_err(Into::into),
         Some(command) => match command {
             Command::Fmt(args) => runnel::cli::fmt::run(&args).map_err(anyhow::Error::from),
             Command::Topic(cmd) => runnel::cli::topic::run(&cli.data_dir, cmd).map_err(Into::into),

@@ -82,5 +82,7 @@ fn report(outcome: &Outcome) {
         Outcome::RowInserted { .. } => {}
         Outcome::PropertySet { name } => println!("Set {name}."),
         Outcome::Printed { lines } => lines.iter().for_each(|l| println!("{l}")),
+        Outcome::Rows(rows) => println!("{}", crate::repl::render::render_table(rows)),
+        Outcome::Message(message) => println!("{message}"),
     }
 }

@@ -4,11 +4,21 @@
 //! is driven from outside ([`Engine::run_until_idle`]) so that the test runner can step
 //! it deterministically and a server can drive it from tokio.
 
+mod control;
 mod ddl;
+mod describe;
 pub mod error;
+pub mod explain;
 mod insert;
+mod pipeline;
 mod print;
+mod pull;
+mod pull_rules;
+mod push;
 mod query;
+pub mod rows;
+mod show;
+mod snapshot_sql;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,7 +27,11 @@ use datafusion::execution::SessionState;
 use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
+pub use control::QueryAction;
 pub use error::{EngineError, Result};
+pub use pull::PULL_TABLE_SCAN_ENABLED;
+pub use push::PushQuery;
+pub use rows::{QueryRows, ResultColumn};
 
 use crate::catalog::{Catalog, Column, LogicalSchema, Namespace, QueryInfo, Source};
 use crate::exec::processing_log::PROCESSING_LOG;
@@ -57,6 +71,13 @@ fn processing_log_source() -> Source {
     }
 }
 
+/// Whether `text` is one SELECT without EMIT: a candidate for full SQL over a snapshot.
+fn is_plain_select(text: &str) -> bool {
+    let upper = text.trim_start().to_ascii_uppercase();
+    let body = upper.trim().trim_end_matches(';');
+    upper.starts_with("SELECT") && !upper.contains(" EMIT ") && !body.contains(';')
+}
+
 /// What a statement did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -86,6 +107,10 @@ pub enum Outcome {
     Printed {
         lines: Vec<String>,
     },
+    /// A pull query's answer, or a listing (SHOW, DESCRIBE, EXPLAIN).
+    Rows(QueryRows),
+    /// A statement that did something worth a sentence (TERMINATE, PAUSE, ...).
+    Message(String),
 }
 
 /// A persistent query and its tasks (one per source partition).
@@ -137,6 +162,10 @@ pub struct Engine {
     queries: BTreeMap<String, RunningQuery>,
     next_query_number: u64,
     properties: BTreeMap<String, String>,
+    /// Tables' materializations for pull queries, by topic.
+    materialized: std::collections::HashMap<String, crate::state::MaterializedTable>,
+    /// Ids of the queries PAUSE stopped; RESUME lets them run again.
+    paused: std::collections::BTreeSet<String>,
 }
 
 impl Engine {
@@ -160,6 +189,8 @@ impl Engine {
             queries: BTreeMap::new(),
             next_query_number: 0,
             properties: BTreeMap::new(),
+            materialized: std::collections::HashMap::new(),
+            paused: std::collections::BTreeSet::new(),
         })
     }
 
@@ -181,7 +212,23 @@ impl Engine {
 
     /// Parses and runs every statement of `text` in order, stopping at the first error.
     pub fn execute(&mut self, text: &str) -> Result<Vec<Outcome>> {
-        let statements = crate::sql::parse_statements(text)?;
+        let statements = match crate::sql::parse_statements(text) {
+            Ok(statements) => statements,
+            // Beyond ksqlDB's grammar (ORDER BY, OFFSET, ...): a SELECT without EMIT
+            // is tried as full SQL over a snapshot; if that fails too, both reasons
+            // are given, the parse error (with its caret) first.
+            Err(parse_error) if is_plain_select(text) => {
+                return self
+                    .snapshot_query(text.trim().trim_end_matches(';'))
+                    .map(|rows| vec![Outcome::Rows(rows)])
+                    .map_err(|snapshot_error| {
+                        EngineError::Statement(format!(
+                            "{parse_error}\nAs full SQL over a snapshot it fails too: {snapshot_error}"
+                        ))
+                    });
+            }
+            Err(parse_error) => return Err(parse_error.into()),
+        };
         let mut outcomes = Vec::with_capacity(statements.len());
         for statement in &statements {
             outcomes.push(self.execute_statement(statement, statement.span.text(text))?);
@@ -227,6 +274,18 @@ impl Engine {
                 self.properties.remove(name);
                 Ok(Outcome::PropertySet { name: name.clone() })
             }
+            StatementKind::Show(target) => self.show(target),
+            StatementKind::Describe(target) => self.describe(target),
+            StatementKind::Explain(target) => self.explain(target),
+            StatementKind::Terminate(target) => self.control_query(target, QueryAction::Terminate),
+            StatementKind::Pause(target) => self.control_query(target, QueryAction::Pause),
+            StatementKind::Resume(target) => self.control_query(target, QueryAction::Resume),
+            StatementKind::Query(query) if query.emit.is_none() => {
+                Ok(Outcome::Rows(self.pull_query(query)?))
+            }
+            StatementKind::Query(_) => Err(EngineError::Unsupported(
+                "A push query (EMIT CHANGES) streams rows until stopped: run it in the REPL, or start it with Engine::push_query".into(),
+            )),
             _ => Err(EngineError::Unsupported(format!(
                 "Runnel does not run this statement yet: {sql}"
             ))),
@@ -267,6 +326,9 @@ impl Engine {
         loop {
             let mut progress = 0;
             for query in self.queries.values_mut() {
+                if self.paused.contains(&query.info.id) {
+                    continue;
+                }
                 for task in &mut query.tasks {
                     progress += task.poll_once(&self.log, 1024)? as u64;
                 }
@@ -307,6 +369,15 @@ impl Engine {
             self.log.partition(PROCESSING_LOG, 0)?.append(&records)?;
         }
         Ok(())
+    }
+
+    /// The names of the functions queries can call.
+    pub fn function_names(&self) -> Vec<String> {
+        self.registry
+            .list()
+            .iter()
+            .map(|f| f.name.to_string())
+            .collect()
     }
 
     fn functions(&self) -> &dyn FunctionResolver {

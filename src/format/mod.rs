@@ -30,4 +30,4 @@ pub use error::{FormatError, Result, RowError};
 pub use schema::{Column, ksql_type_name, validate};
 pub use spec::{DEFAULT_DELIMITER, FormatKind, FormatSpec, SerdePart, parse_delimiter};
 pub use test_values::{bytes_to_test_value, test_value_to_bytes};
-pub use text::{write_decimal, write_java_double};
+pub use text::{base64_encode, write_decimal, write_java_double};

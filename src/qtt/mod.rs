@@ -2,5 +2,6 @@
 
 pub mod compare;
 pub mod model;
+pub mod responses;
 pub mod runner;
 pub mod suite;

@@ -70,20 +70,26 @@ fn run_in(case: &TestCase, dir: &std::path::Path) -> Result<Verdict, String> {
         };
         engine.set_property(name, &value);
     }
-    for statement in &case.statements {
-        if let Err(err) = engine.execute(statement) {
-            return Ok(on_error(case, statement, &err));
+    // As ksqlDB's RQTT does: statements up to the first query, then the inputs, then
+    // the queries, whose answers must see every input.
+    let first_query = case.statements.iter().position(|s| is_query(s));
+    let mut outcomes: Vec<Option<crate::engine::Outcome>> = Vec::new();
+    let mut produced = false;
+    for (index, statement) in case.statements.iter().enumerate() {
+        if Some(index) == first_query {
+            produced = true;
+            if let Some(verdict) = produce_inputs(case, &mut engine, &log)? {
+                return Ok(verdict);
+            }
+        }
+        match engine.execute(statement) {
+            Ok(mut statement_outcomes) => outcomes.push(statement_outcomes.pop()),
+            Err(err) => return Ok(on_error(case, statement, &err)),
         }
     }
-    for input in &case.inputs {
-        if let Err(message) = produce(&engine, &log, input) {
-            if message.contains("is not supported by Runnel") {
-                return Ok(Verdict::Skipped(message));
-            }
-            return Err(message);
-        }
-        if let Err(err) = engine.run_until_idle() {
-            return Ok(on_error(case, "(processing input)", &err));
+    if !produced {
+        if let Some(verdict) = produce_inputs(case, &mut engine, &log)? {
+            return Ok(verdict);
         }
     }
     if case.expected_failure().is_some() {
@@ -92,10 +98,12 @@ fn run_in(case: &TestCase, dir: &std::path::Path) -> Result<Verdict, String> {
             expected_message(case).unwrap_or("any")
         )));
     }
-    let Some(outputs) = &case.outputs else {
-        if case.responses.is_some() {
-            return Ok(Verdict::Failed("RQTT responses are not checked yet".into()));
+    if let Some(responses) = &case.responses {
+        if let Some(diff) = super::responses::diff_responses(responses, &outcomes) {
+            return Ok(Verdict::Failed(format!("responses differ: {diff}")));
         }
+    }
+    let Some(outputs) = &case.outputs else {
         return Ok(Verdict::Passed);
     };
     let expected: Vec<ExpectedRecord> = outputs
@@ -118,6 +126,36 @@ fn run_in(case: &TestCase, dir: &std::path::Path) -> Result<Verdict, String> {
         None => Verdict::Passed,
         Some(diff) => Verdict::Failed(format!("output differs:\n{diff}")),
     })
+}
+
+/// Whether `text` is a query (pull or push) rather than a statement that changes things.
+fn is_query(text: &str) -> bool {
+    crate::sql::parse_statements(text).is_ok_and(|statements| {
+        statements
+            .iter()
+            .any(|s| matches!(s.kind, StatementKind::Query(_)))
+    })
+}
+
+/// Produces the case's input records, letting the engine process each; a verdict when
+/// the case ends there (an unsupported format, a processing failure).
+fn produce_inputs(
+    case: &TestCase,
+    engine: &mut Engine,
+    log: &Log,
+) -> Result<Option<Verdict>, String> {
+    for input in &case.inputs {
+        if let Err(message) = produce(engine, log, input) {
+            if message.contains("is not supported by Runnel") {
+                return Ok(Some(Verdict::Skipped(message)));
+            }
+            return Err(message);
+        }
+        if let Err(err) = engine.run_until_idle() {
+            return Ok(Some(on_error(case, "(processing input)", &err)));
+        }
+    }
+    Ok(None)
 }
 
 /// Creates the topics a case uses before its statements run, as ksqlDB's test driver

@@ -1,0 +1,161 @@
+//! Beyond ksqlDB: any SELECT (ORDER BY, OFFSET, aggregates, joins between tables) over a
+//! consistent snapshot of the sources it names, run by DataFusion on in-memory tables.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, RecordBatch};
+use arrow::datatypes::{DataType, Field, Schema};
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
+
+use super::rows::{QueryRows, ResultColumn, append_rows};
+use super::{Engine, EngineError, Result};
+use crate::catalog::Source;
+use crate::sql::SqlType;
+use crate::sql::ast::{Query, StatementKind};
+
+fn datafusion_error(e: datafusion::error::DataFusionError) -> EngineError {
+    EngineError::Exec(e.into())
+}
+
+impl Engine {
+    /// Whether a parsed pull query is one only the snapshot path answers: an
+    /// aggregation, or a join whose sources are all tables.
+    pub(super) fn needs_snapshot_sql(&self, query: &Query) -> bool {
+        if query.window.is_some() || !query.partition_by.is_empty() {
+            return false;
+        }
+        let is_table = |name: &str| self.catalog.source(name).is_some_and(|s| s.is_table());
+        if !query.from.joins.is_empty() {
+            return is_table(query.from.source.name.as_str())
+                && query
+                    .from
+                    .joins
+                    .iter()
+                    .all(|j| is_table(j.source.name.as_str()));
+        }
+        crate::plan::is_aggregate_query(query, &self.registry)
+    }
+
+    /// Runs `sql` with DataFusion over snapshots of the streams and tables it names;
+    /// names are matched without regard to case. Persistent queries first process
+    /// everything their sources hold, so the snapshot includes every earlier write.
+    pub fn snapshot_query(&mut self, sql: &str) -> Result<QueryRows> {
+        self.run_until_idle()?;
+        let words: HashSet<String> = sql
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .map(str::to_ascii_uppercase)
+            .collect();
+        let sources: Vec<Arc<Source>> = self
+            .catalog
+            .sources()
+            .filter(|s| words.contains(&s.name.to_ascii_uppercase()))
+            .cloned()
+            .collect();
+        // The context shares the engine session's catalog: the snapshot tables are
+        // registered for this query only, and removed again below.
+        let context = SessionContext::new_with_state(self.session.clone());
+        let mut registered = Vec::new();
+        for source in sources {
+            let batch = self.snapshot_batch(&source)?;
+            let table =
+                MemTable::try_new(batch.schema(), vec![vec![batch]]).map_err(datafusion_error)?;
+            let name = source.name.to_ascii_lowercase();
+            context
+                .deregister_table(name.as_str())
+                .map_err(datafusion_error)?;
+            context
+                .register_table(name.as_str(), Arc::new(table))
+                .map_err(datafusion_error)?;
+            registered.push(name);
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .map_err(|e| EngineError::Statement(format!("cannot start a query runtime: {e}")))?;
+        let batches = runtime.block_on(async { context.sql(sql).await?.collect().await });
+        for name in registered {
+            context
+                .deregister_table(name.as_str())
+                .map_err(datafusion_error)?;
+        }
+        to_rows(&batches.map_err(datafusion_error)?)
+    }
+
+    /// Every current row of `source` (a table's latest row per key, or a stream's every
+    /// record) with its key, window bounds and ROWTIME, columns named in lower case.
+    fn snapshot_batch(&mut self, source: &Source) -> Result<RecordBatch> {
+        let text = format!("SELECT *, ROWTIME FROM `{}`;", source.name);
+        let statements = crate::sql::parse_statements(&text)?;
+        let Some(StatementKind::Query(query)) = statements.into_iter().next().map(|s| s.kind)
+        else {
+            return Err(EngineError::Statement(format!(
+                "snapshot of {} did not plan: this is a bug",
+                source.name
+            )));
+        };
+        let (pipeline, inputs, _) = self.pull_inputs(&query)?;
+        let mut parts: Vec<Vec<ArrayRef>> = vec![Vec::new(); pipeline.columns.len()];
+        for (partition, records) in inputs {
+            if let Some(arrays) = pipeline.run_arrays(partition, &records)? {
+                for (part, array) in parts.iter_mut().zip(arrays) {
+                    part.push(array);
+                }
+            }
+        }
+        let mut fields = Vec::new();
+        let mut columns = Vec::new();
+        for (column, part) in pipeline.columns.iter().zip(parts) {
+            let data_type = column.ty.to_arrow().unwrap_or(DataType::Utf8);
+            let array = if part.is_empty() {
+                arrow::array::new_empty_array(&data_type)
+            } else {
+                let refs: Vec<&dyn arrow::array::Array> = part.iter().map(|a| a.as_ref()).collect();
+                arrow::compute::concat(&refs).map_err(|e| EngineError::Exec(e.into()))?
+            };
+            fields.push(Field::new(
+                column.name.to_ascii_lowercase(),
+                array.data_type().clone(),
+                true,
+            ));
+            columns.push(array);
+        }
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+            .map_err(|e| EngineError::Exec(e.into()))
+    }
+}
+
+/// DataFusion's result batches as rows; a column of a type Runnel has no SQL type for
+/// is shown as text.
+fn to_rows(batches: &[RecordBatch]) -> Result<QueryRows> {
+    let Some(first) = batches.first() else {
+        return Ok(QueryRows::default());
+    };
+    let schema = first.schema();
+    let columns: Vec<ResultColumn> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let ty = SqlType::from_arrow(f.data_type()).unwrap_or(SqlType::String);
+            ResultColumn::new(f.name().to_ascii_uppercase(), ty, false)
+        })
+        .collect();
+    let mut rows = QueryRows::new(columns);
+    for batch in batches {
+        let arrays = batch
+            .columns()
+            .iter()
+            .zip(&rows.columns)
+            .map(|(array, column)| {
+                let wanted = column.ty.to_arrow().unwrap_or(DataType::Utf8);
+                if array.data_type() == &wanted {
+                    Ok(Arc::clone(array))
+                } else {
+                    arrow::compute::cast(array, &wanted).map_err(|e| EngineError::Exec(e.into()))
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        append_rows(&rows.columns, &arrays, &mut rows.rows)?;
+    }
+    Ok(rows)
+}

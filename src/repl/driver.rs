@@ -1,0 +1,68 @@
+//! Driver: a background thread that keeps the engine's persistent queries running while
+//! the REPL waits for input or streams a push query.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use crate::engine::Engine;
+
+/// How long the driver rests when no query had anything to read.
+const IDLE_PAUSE: Duration = Duration::from_millis(10);
+
+/// Runs `run_until_idle` in a loop until dropped.
+pub struct Driver {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+    /// The last processing failure, for the REPL to report once.
+    pub failure: Arc<Mutex<Option<String>>>,
+}
+
+impl Driver {
+    pub fn start(engine: Arc<Mutex<Engine>>) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let failure: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+        let handle = {
+            let stop = Arc::clone(&stop);
+            let failure = Arc::clone(&failure);
+            std::thread::Builder::new()
+                .name("runnel-driver".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        let progress = engine.lock().run_until_idle();
+                        match progress {
+                            Ok(0) => std::thread::sleep(IDLE_PAUSE),
+                            Ok(_) => {}
+                            Err(err) => {
+                                *failure.lock() = Some(err.to_string());
+                                std::thread::sleep(IDLE_PAUSE);
+                            }
+                        }
+                    }
+                })
+                .ok()
+        };
+        Driver {
+            stop,
+            handle,
+            failure,
+        }
+    }
+
+    /// The failure the driver met since the last call, if any.
+    pub fn take_failure(&self) -> Option<String> {
+        self.failure.lock().take()
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! The interactive REPL: reads statements, runs them on the engine, renders outcomes.
+//!
+//! Plain `runnel` starts it. With a terminal it edits lines (history in the data
+//! folder, tab completion) and streams push queries until Ctrl-C; with stdin not a
+//! terminal it runs the statements it reads and exits.
+
+pub mod complete;
+pub mod driver;
+pub mod input;
+pub mod line_editor;
+pub mod render;
+pub mod session;
+pub mod spinner;
+
+use std::io::{BufRead, IsTerminal};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use parking_lot::Mutex;
+
+use crate::engine::{Engine, EngineError};
+use crate::log::{LOG_SUBDIR, Log, LogOptions};
+use complete::CompletionWords;
+use driver::Driver;
+use input::{Command, StatementBuffer, command};
+use line_editor::{LineEditor, ReadLine};
+use session::Session;
+
+/// The history file, in the data folder.
+const HISTORY_FILE: &str = "repl-history";
+
+const HELP: &str = "\
+Statements end with ';' and may span lines. Some to start with:
+  SHOW STREAMS; SHOW TABLES; SHOW QUERIES [EXTENDED]; SHOW TOPICS; SHOW FUNCTIONS;
+  CREATE STREAM s (id STRING KEY, v INT) WITH (kafka_topic='s', value_format='JSON', partitions=1);
+  INSERT INTO s (id, v) VALUES ('a', 1);
+  CREATE TABLE t AS SELECT id, COUNT(*) AS n FROM s GROUP BY id;
+  SELECT * FROM t WHERE id = 'a';              -- pull query: the table now
+  SELECT * FROM s EMIT CHANGES LIMIT 10;       -- push query: rows as they arrive (Ctrl-C stops)
+  SET 'auto.offset.reset'='earliest';          -- push queries and new queries read from the start
+  DESCRIBE [EXTENDED] t; DESCRIBE FUNCTION name; EXPLAIN query_id;
+  PAUSE query_id; RESUME query_id; TERMINATE query_id | ALL;
+  PRINT 'topic' FROM BEGINNING LIMIT 5; RUN SCRIPT 'file.sql';
+Commands: help, exit (or Ctrl-D). Tab completes keywords and names.";
+
+/// Why the REPL could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplError {
+    #[error("cannot open the engine: {0}")]
+    Engine(#[from] EngineError),
+    #[error("cannot open the log in {path}: {source}")]
+    Log {
+        path: String,
+        source: crate::log::LogError,
+    },
+    #[error("reading standard input: {0}")]
+    Input(#[from] std::io::Error),
+}
+
+/// Runs the REPL on the data in `data_dir`; returns whether every statement succeeded
+/// (what the exit code reports when input is piped).
+pub fn run(data_dir: &Path) -> Result<bool, ReplError> {
+    let log_dir = data_dir.join(LOG_SUBDIR);
+    let log = Log::open(&log_dir, LogOptions::default()).map_err(|source| ReplError::Log {
+        path: log_dir.display().to_string(),
+        source,
+    })?;
+    let engine = Arc::new(Mutex::new(Engine::new(log)?));
+    let interactive = std::io::stdin().is_terminal();
+    let session = Session {
+        engine: Arc::clone(&engine),
+        interrupted: Arc::new(AtomicBool::new(false)),
+        interactive,
+    };
+    let driver = Driver::start(Arc::clone(&engine));
+    if interactive {
+        interactive_loop(&session, data_dir, &driver)
+    } else {
+        Ok(piped(&session)?)
+    }
+}
+
+/// Statements from a pipe or a file: run them in order, then exit.
+fn piped(session: &Session) -> std::io::Result<bool> {
+    let mut buffer = StatementBuffer::default();
+    let mut ok = true;
+    for line in std::io::stdin().lock().lines() {
+        let line = line?;
+        if buffer.is_empty() {
+            match command(&line) {
+                Some(Command::Exit) => return Ok(ok),
+                Some(Command::Help) => {
+                    println!("{HELP}");
+                    continue;
+                }
+                None => {}
+            }
+        }
+        if let Some(text) = buffer.push_line(&line) {
+            ok &= session.run_text(&text);
+        }
+    }
+    if let Some(rest) = buffer.take_rest() {
+        ok &= session.run_text(&rest);
+    }
+    Ok(ok)
+}
+
+/// Ctrl-C stops a running push query (and never the REPL): the handler only raises a
+/// flag. While a line is being edited the terminal is raw and Ctrl-C is a key instead.
+fn install_interrupt_handler(flag: Arc<AtomicBool>) {
+    let spawned = std::thread::Builder::new()
+        .name("runnel-ctrl-c".into())
+        .spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async move {
+                while tokio::signal::ctrl_c().await.is_ok() {
+                    flag.store(true, Ordering::SeqCst);
+                }
+            });
+        });
+    if let Err(err) = spawned {
+        eprintln!("warning: Ctrl-C will end the REPL ({err})");
+    }
+}
+
+fn interactive_loop(
+    session: &Session,
+    data_dir: &Path,
+    driver: &Driver,
+) -> Result<bool, ReplError> {
+    install_interrupt_handler(Arc::clone(&session.interrupted));
+    let words = CompletionWords::default();
+    words.refresh(&session.engine.lock());
+    let mut editor = LineEditor::new(data_dir.join(HISTORY_FILE), words.clone());
+    println!(
+        "Runnel {} - streaming SQL on an embedded log. Type 'help' for help, 'exit' to leave.",
+        env!("CARGO_PKG_VERSION")
+    );
+    let mut buffer = StatementBuffer::default();
+    loop {
+        let prompt = if buffer.is_empty() {
+            "runnel> "
+        } else {
+            "   ...> "
+        };
+        match editor.read_line(prompt)? {
+            ReadLine::Line(line) => {
+                if buffer.is_empty() {
+                    match command(&line) {
+                        Some(Command::Exit) => break,
+                        Some(Command::Help) => {
+                            println!("{HELP}");
+                            continue;
+                        }
+                        None => {}
+                    }
+                }
+                if let Some(text) = buffer.push_line(&line) {
+                    editor.add_history(&text);
+                    session.run_text(&text);
+                    if let Some(failure) = driver.take_failure() {
+                        eprintln!("A persistent query failed: {failure}");
+                    }
+                    words.refresh(&session.engine.lock());
+                }
+            }
+            // Ctrl-C while typing drops the statement being typed.
+            ReadLine::Interrupted => buffer.clear(),
+            ReadLine::Eof => break,
+        }
+    }
+    Ok(true)
+}
