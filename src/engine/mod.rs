@@ -21,7 +21,7 @@ pub use error::{EngineError, Result};
 
 use crate::catalog::{Catalog, Column, LogicalSchema, Namespace, QueryInfo, Source};
 use crate::exec::processing_log::PROCESSING_LOG;
-use crate::exec::{AggregateTask, ProcessingError, SelectTask, TaskMetrics};
+use crate::exec::{AggregateTask, JoinTask, ProcessingError, SelectTask, TaskMetrics};
 use crate::format::{FormatKind, FormatSpec};
 use crate::functions::registry::FunctionRegistry;
 use crate::log::{Log, Record, TopicConfig};
@@ -98,6 +98,7 @@ pub struct RunningQuery {
 pub enum QueryTask {
     Select(SelectTask),
     Aggregate(AggregateTask),
+    Join(JoinTask),
 }
 
 impl QueryTask {
@@ -105,6 +106,7 @@ impl QueryTask {
         match self {
             QueryTask::Select(task) => task.poll_once(log, max_records),
             QueryTask::Aggregate(task) => task.poll_once(log, max_records),
+            QueryTask::Join(task) => task.poll_once(log, max_records),
         }
     }
 
@@ -112,6 +114,7 @@ impl QueryTask {
         match self {
             QueryTask::Select(task) => &mut task.errors,
             QueryTask::Aggregate(task) => &mut task.errors,
+            QueryTask::Join(task) => &mut task.errors,
         }
     }
 
@@ -120,6 +123,7 @@ impl QueryTask {
         match self {
             QueryTask::Select(task) => task.metrics,
             QueryTask::Aggregate(task) => task.metrics,
+            QueryTask::Join(task) => task.metrics,
         }
     }
 }
