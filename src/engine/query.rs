@@ -101,12 +101,9 @@ impl Engine {
         let join = if insert.query.from.joins.is_empty() {
             None
         } else {
-            Some(plan_join(
-                &insert.query,
-                &self.catalog,
-                self.functions(),
-                target,
-            )?)
+            let plan = plan_join(&insert.query, &self.catalog, self.functions(), target)?;
+            self.check_co_partitioning(&plan)?;
+            Some(plan)
         };
         let plan = match &join {
             Some(_) => None,
@@ -158,6 +155,7 @@ impl Engine {
                 "Invalid result type. Your SELECT query produces a {produced}. Please use {statement} statement instead."
             )));
         }
+        self.check_co_partitioning(&plan)?;
         let props = property_map(&create.properties);
         check_known_properties(&props, SINK_PROPERTIES)?;
         // The result takes the left input's formats, but a key format from an input
@@ -193,6 +191,30 @@ impl Engine {
         let id = self.next_query_id(&format!("{prefix}_{name}"));
         let sink = self.catalog.add_source(sink, create.or_replace)?;
         self.start_join(id, sql, &plan, &sink)
+    }
+
+    /// ksqlDB's check that inputs joined on their keys have as many partitions each.
+    /// Runnel's join task reads every partition, so it would cope; the check keeps
+    /// queries portable to the partition-per-task design.
+    fn check_co_partitioning(&self, plan: &JoinPlan) -> Result<()> {
+        if !plan.steps.first().is_some_and(|s| s.co_partitioned) {
+            return Ok(());
+        }
+        let count = |input: &SourceInput| -> Result<u32> {
+            Ok(self
+                .log
+                .existing_topic(&input.source.topic)?
+                .partition_count())
+        };
+        let (left, right) = (&plan.inputs[0], &plan.inputs[1]);
+        let (l, r) = (count(left)?, count(right)?);
+        if l != r {
+            return Err(EngineError::Statement(format!(
+                "Can't join `{}` with `{}` since the number of partitions don't match. `{}` partitions = {l}; `{}` partitions = {r}. Please repartition either one so that the number of partitions match.",
+                left.source.name, right.source.name, left.source.name, right.source.name
+            )));
+        }
+        Ok(())
     }
 
     /// Starts the single task of a join query and registers the query.

@@ -66,6 +66,9 @@ pub struct JoinStep {
     pub left_keys: Vec<Typed>,
     /// Over the scope of input `i + 1`.
     pub right_keys: Vec<Typed>,
+    /// Whether both sides join on their sources' own keys, so that rows that meet sit
+    /// in partitions of the same number (no repartitioning needed).
+    pub co_partitioned: bool,
 }
 
 impl JoinStep {
@@ -312,11 +315,14 @@ pub fn plan_join(
                 base_width,
             )?;
         }
+        let co_partitioned =
+            i == 0 && right_is_key && is_source_key(&conditions, &inputs[0], |c| &c.left);
         steps.push(JoinStep {
             kind: join.kind,
             flavor,
             left_keys,
             right_keys,
+            co_partitioned,
         });
     }
 

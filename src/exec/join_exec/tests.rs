@@ -20,6 +20,7 @@ fn step(kind: JoinKind, flavor: JoinFlavor) -> JoinStep {
         flavor,
         left_keys: Vec::new(),
         right_keys: Vec::new(),
+        co_partitioned: true,
     }
 }
 
