@@ -228,14 +228,25 @@ impl Engine {
         let task = JoinTask::try_new(&self.log, &self.session, plan, sink, &id, &|partition| {
             self.start_offset(partition)
         })?;
-        let sources: Vec<String> = plan.inputs.iter().map(|i| i.source.name.clone()).collect();
-        self.register_query(
+        // Every input is a source of the query, so that none can be dropped under it.
+        let info = QueryInfo {
+            id: id.clone(),
+            sql: sql.to_string(),
+            sources: plan.inputs.iter().map(|i| i.source.name.clone()).collect(),
+            sink: sink.name.clone(),
+        };
+        self.catalog.add_query(info.clone());
+        self.queries.insert(
+            id.clone(),
+            RunningQuery {
+                info,
+                tasks: vec![QueryTask::Join(task)],
+            },
+        );
+        Ok(Outcome::QueryStarted {
             id,
-            sql,
-            &sources.join(", "),
-            sink,
-            vec![QueryTask::Join(task)],
-        )
+            sink: sink.name.clone(),
+        })
     }
 
     /// CREATE TABLE AS SELECT with GROUP BY (or aggregates, HAVING, WINDOW).
