@@ -305,15 +305,7 @@ pub fn plan_join(
             left_kind = SourceKind::Stream;
         }
         if i + 1 == query.from.joins.len() {
-            key_parts = result_key(
-                &conditions,
-                &left_keys,
-                flavor,
-                join.kind,
-                &inputs,
-                i,
-                base_width,
-            )?;
+            key_parts = result_key(&conditions, flavor, join.kind, &inputs, i, base_width)?;
         }
         let co_partitioned =
             i == 0 && right_is_key && is_source_key(&conditions, &inputs[0], |c| &c.left);
@@ -644,7 +636,6 @@ fn is_source_key(
 /// OUTER; a foreign-key join keeps the left table's key.
 fn result_key(
     conditions: &[Condition],
-    left_keys: &[Typed],
     flavor: JoinFlavor,
     kind: JoinKind,
     inputs: &[SourceInput],
@@ -725,7 +716,6 @@ fn result_key(
                 .collect()
         };
         let synthetic = viable.is_empty().then(&mut synthetic_name);
-        let _ = &left_keys[i];
         parts.push(KeyPart {
             viable,
             synthetic,
