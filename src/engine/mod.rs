@@ -35,7 +35,7 @@ pub use rows::{QueryRows, ResultColumn};
 
 use crate::catalog::{Catalog, Column, LogicalSchema, Namespace, QueryInfo, Source};
 use crate::exec::processing_log::PROCESSING_LOG;
-use crate::exec::{AggregateTask, ProcessingError, SelectTask, TaskMetrics};
+use crate::exec::{AggregateTask, JoinTask, ProcessingError, SelectTask, TaskMetrics};
 use crate::format::{FormatKind, FormatSpec};
 use crate::functions::registry::FunctionRegistry;
 use crate::log::{Log, Record, TopicConfig};
@@ -123,6 +123,7 @@ pub struct RunningQuery {
 pub enum QueryTask {
     Select(SelectTask),
     Aggregate(AggregateTask),
+    Join(JoinTask),
 }
 
 impl QueryTask {
@@ -130,6 +131,7 @@ impl QueryTask {
         match self {
             QueryTask::Select(task) => task.poll_once(log, max_records),
             QueryTask::Aggregate(task) => task.poll_once(log, max_records),
+            QueryTask::Join(task) => task.poll_once(log, max_records),
         }
     }
 
@@ -137,6 +139,7 @@ impl QueryTask {
         match self {
             QueryTask::Select(task) => &mut task.errors,
             QueryTask::Aggregate(task) => &mut task.errors,
+            QueryTask::Join(task) => &mut task.errors,
         }
     }
 
@@ -145,6 +148,7 @@ impl QueryTask {
         match self {
             QueryTask::Select(task) => task.metrics,
             QueryTask::Aggregate(task) => task.metrics,
+            QueryTask::Join(task) => task.metrics,
         }
     }
 }

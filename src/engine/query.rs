@@ -4,10 +4,12 @@ use std::sync::Arc;
 
 use crate::catalog::ddl::{check_known_properties, property_map};
 use crate::catalog::{LogicalSchema, QueryInfo, Source, WindowInfo};
-use crate::exec::{AggregateTask, SelectTask};
+use crate::exec::{AggregateTask, JoinTask, SelectTask};
 use crate::format::{FormatKind, FormatSpec, SerdePart};
 use crate::log::TopicConfig;
-use crate::plan::{SelectPlan, SourceInput, is_aggregate_query, plan_aggregate, plan_select};
+use crate::plan::{
+    JoinPlan, SelectPlan, SourceInput, is_aggregate_query, plan_aggregate, plan_join, plan_select,
+};
 use crate::sql::ast::{CreateAsSelect, InsertInto, SourceKind};
 
 use super::{
@@ -48,6 +50,9 @@ impl Engine {
         let name = create.name.as_str().to_string();
         if create.if_not_exists && self.catalog.source(&name).is_some() {
             return Ok(Outcome::SourceCreated { name });
+        }
+        if !create.query.from.joins.is_empty() {
+            return self.create_join(create, &name, sql);
         }
         if is_aggregate_query(&create.query, &self.registry) {
             return self.create_aggregate(create, &name, sql);
@@ -113,8 +118,27 @@ impl Engine {
                 "Cannot insert into read-only stream: {target}"
             )));
         }
-        let plan = plan_select(&insert.query, &self.catalog, self.functions(), target)?;
-        let result = plan.schema();
+        let join = if insert.query.from.joins.is_empty() {
+            None
+        } else {
+            let plan = plan_join(&insert.query, &self.catalog, self.functions(), target)?;
+            self.check_co_partitioning(&plan)?;
+            Some(plan)
+        };
+        let plan = match &join {
+            Some(_) => None,
+            None => Some(plan_select(
+                &insert.query,
+                &self.catalog,
+                self.functions(),
+                target,
+            )?),
+        };
+        let result = match (&join, &plan) {
+            (Some(join), _) => join.schema(),
+            (None, Some(plan)) => plan.schema(),
+            (None, None) => return Err(EngineError::Statement("no plan (a bug)".into())),
+        };
         if result
             .columns
             .iter()
@@ -132,7 +156,117 @@ impl Engine {
             )));
         }
         let id = self.next_query_id("INSERTQUERY");
-        self.start_query(id, sql, plan, &sink)
+        match (join, plan) {
+            (Some(join), _) => self.start_join(id, sql, &join, &sink),
+            (None, Some(plan)) => self.start_query(id, sql, plan, &sink),
+            (None, None) => Err(EngineError::Statement("no plan (a bug)".into())),
+        }
+    }
+
+    /// CREATE STREAM/TABLE AS SELECT over a join.
+    fn create_join(&mut self, create: &CreateAsSelect, name: &str, sql: &str) -> Result<Outcome> {
+        let plan = plan_join(&create.query, &self.catalog, self.functions(), name)?;
+        if create.kind != plan.kind {
+            let (produced, statement) = match plan.kind {
+                SourceKind::Stream => ("STREAM", "CREATE STREAM AS SELECT"),
+                SourceKind::Table => ("TABLE", "CREATE TABLE AS SELECT"),
+            };
+            return Err(EngineError::Statement(format!(
+                "Invalid result type. Your SELECT query produces a {produced}. Please use {statement} statement instead."
+            )));
+        }
+        self.check_co_partitioning(&plan)?;
+        let props = property_map(&create.properties);
+        check_known_properties(&props, SINK_PROPERTIES)?;
+        // The result takes the left input's formats, but a key format from an input
+        // that has a key when the left one has none.
+        let mut format_input = plan.inputs[0].clone();
+        if format_input.source.key_format.kind == FormatKind::None {
+            let default_kind = self
+                .property("ksql.persistence.default.format.key")
+                .and_then(|name| FormatKind::parse(name).ok())
+                .unwrap_or(FormatKind::Kafka);
+            let keyed = plan
+                .inputs
+                .iter()
+                .map(|i| &i.source.key_format)
+                .find(|f| f.kind != FormatKind::None)
+                .cloned()
+                .unwrap_or_else(|| crate::format::FormatSpec::new(default_kind));
+            let mut source = (*format_input.source).clone();
+            source.key_format = keyed;
+            format_input.source = Arc::new(source);
+        }
+        let sink = self.sink_source(
+            name,
+            create.kind,
+            (&format_input, plan.schema(), None),
+            &props,
+            sql,
+        )?;
+        let prefix = match create.kind {
+            SourceKind::Stream => "CSAS",
+            SourceKind::Table => "CTAS",
+        };
+        let id = self.next_query_id(&format!("{prefix}_{name}"));
+        let sink = self.catalog.add_source(sink, create.or_replace)?;
+        self.start_join(id, sql, &plan, &sink)
+    }
+
+    /// ksqlDB's check that inputs joined on their keys have as many partitions each.
+    /// Runnel's join task reads every partition, so it would cope; the check keeps
+    /// queries portable to the partition-per-task design.
+    fn check_co_partitioning(&self, plan: &JoinPlan) -> Result<()> {
+        if !plan.steps.first().is_some_and(|s| s.co_partitioned) {
+            return Ok(());
+        }
+        let count = |input: &SourceInput| -> Result<u32> {
+            Ok(self
+                .log
+                .existing_topic(&input.source.topic)?
+                .partition_count())
+        };
+        let (left, right) = (&plan.inputs[0], &plan.inputs[1]);
+        let (l, r) = (count(left)?, count(right)?);
+        if l != r {
+            return Err(EngineError::Statement(format!(
+                "Can't join `{}` with `{}` since the number of partitions don't match. `{}` partitions = {l}; `{}` partitions = {r}. Please repartition either one so that the number of partitions match.",
+                left.source.name, right.source.name, left.source.name, right.source.name
+            )));
+        }
+        Ok(())
+    }
+
+    /// Starts the single task of a join query and registers the query.
+    fn start_join(
+        &mut self,
+        id: String,
+        sql: &str,
+        plan: &JoinPlan,
+        sink: &Arc<Source>,
+    ) -> Result<Outcome> {
+        let task = JoinTask::try_new(&self.log, &self.session, plan, sink, &id, &|partition| {
+            self.start_offset(partition)
+        })?;
+        // Every input is a source of the query, so that none can be dropped under it.
+        let info = QueryInfo {
+            id: id.clone(),
+            sql: sql.to_string(),
+            sources: plan.inputs.iter().map(|i| i.source.name.clone()).collect(),
+            sink: sink.name.clone(),
+        };
+        self.catalog.add_query(info.clone());
+        self.queries.insert(
+            id.clone(),
+            RunningQuery {
+                info,
+                tasks: vec![QueryTask::Join(task)],
+            },
+        );
+        Ok(Outcome::QueryStarted {
+            id,
+            sink: sink.name.clone(),
+        })
     }
 
     /// CREATE TABLE AS SELECT with GROUP BY (or aggregates, HAVING, WINDOW).

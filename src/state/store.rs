@@ -43,6 +43,11 @@ impl<K: Hash + Eq, V> KeyedStore<K, V> {
         self.entries.is_empty()
     }
 
+    /// Every entry, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.entries.iter()
+    }
+
     /// Removes every entry `expired` selects (windows past their retention).
     pub fn purge(&mut self, mut expired: impl FnMut(&K, &V) -> bool) {
         self.entries.retain(|k, v| !expired(k, v));

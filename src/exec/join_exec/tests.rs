@@ -1,0 +1,173 @@
+//! Unit tests of the join operators.
+
+use datafusion::common::ScalarValue;
+
+use super::*;
+use crate::plan::join::{JoinFlavor, JoinStep};
+use crate::sql::ast::JoinKind;
+
+fn int(v: i64) -> ScalarValue {
+    ScalarValue::Int64(Some(v))
+}
+
+fn text(v: &str) -> ScalarValue {
+    ScalarValue::Utf8(Some(v.into()))
+}
+
+fn step(kind: JoinKind, flavor: JoinFlavor) -> JoinStep {
+    JoinStep {
+        kind,
+        flavor,
+        left_keys: Vec::new(),
+        right_keys: Vec::new(),
+        co_partitioned: true,
+    }
+}
+
+fn exec(kind: JoinKind, flavor: JoinFlavor) -> JoinExec {
+    JoinExec::new(
+        &step(kind, flavor),
+        vec![ScalarValue::Utf8(None)],
+        vec![ScalarValue::Utf8(None)],
+    )
+}
+
+fn change(kind: RowKind, value: Option<&str>, key: i64, rowtime: i64) -> JoinChange {
+    JoinChange {
+        kind,
+        row: vec![ScalarValue::Utf8(value.map(str::to_string))],
+        key: vec![int(key)],
+        rowtime,
+    }
+}
+
+fn apply(exec: &mut JoinExec, side: Side, c: JoinChange) -> Vec<(RowKind, Row, i64)> {
+    let key = c.key.clone();
+    let mut out = Vec::new();
+    exec.apply(side, c, key, &mut out);
+    out.into_iter()
+        .map(|c| (c.kind, c.row, c.rowtime))
+        .collect()
+}
+
+fn windowed(grace_ms: Option<i64>) -> JoinFlavor {
+    JoinFlavor::Windowed {
+        before_ms: 10,
+        after_ms: 10,
+        grace_ms,
+    }
+}
+
+#[test]
+fn eager_left_join_emits_unmatched_rows_at_once_and_matches_within_the_window() {
+    let mut join = exec(JoinKind::Left, windowed(None));
+    let insert = |v, t| change(RowKind::Insert, Some(v), 1, t);
+    assert_eq!(
+        apply(&mut join, Side::Left, insert("a", 100)),
+        [(
+            RowKind::Insert,
+            vec![text("a"), ScalarValue::Utf8(None)],
+            100
+        )]
+    );
+    assert_eq!(
+        apply(&mut join, Side::Right, insert("x", 105)),
+        [(RowKind::Insert, vec![text("a"), text("x")], 105)]
+    );
+    // Outside the window: a right row alone is not a LEFT join result.
+    assert!(apply(&mut join, Side::Right, insert("y", 200)).is_empty());
+}
+
+#[test]
+fn with_grace_an_unmatched_row_waits_for_its_window_to_close() {
+    let mut join = exec(JoinKind::Left, windowed(Some(5)));
+    let insert = |v, k, t| change(RowKind::Insert, Some(v), k, t);
+    assert!(apply(&mut join, Side::Left, insert("a", 1, 100)).is_empty());
+    // Stream time 115 is not past 100 + 10 + 5 yet.
+    assert!(apply(&mut join, Side::Left, insert("b", 2, 115)).is_empty());
+    assert_eq!(
+        apply(&mut join, Side::Left, insert("c", 3, 116)),
+        [(
+            RowKind::Insert,
+            vec![text("a"), ScalarValue::Utf8(None)],
+            100
+        )]
+    );
+    // A late match removes the waiting row: it is never emitted unmatched.
+    assert_eq!(
+        apply(&mut join, Side::Right, insert("x", 2, 116)),
+        [(RowKind::Insert, vec![text("b"), text("x")], 116)]
+    );
+    assert!(
+        apply(&mut join, Side::Left, insert("d", 4, 200))
+            .iter()
+            .all(|(_, row, _)| row[0] != text("b"))
+    );
+}
+
+#[test]
+fn windowed_state_is_purged_past_window_and_grace() {
+    let mut join = exec(JoinKind::Inner, windowed(Some(0)));
+    for t in 0..1000 {
+        apply(
+            &mut join,
+            Side::Left,
+            change(RowKind::Insert, Some("v"), t % 7, t * 10),
+        );
+        join.purge();
+    }
+    // Retention is 20 ms: only the last few rows stay.
+    assert!(join.state_rows() <= 3, "{} rows kept", join.state_rows());
+}
+
+#[test]
+fn stream_table_join_sees_the_table_as_of_each_stream_row() {
+    let mut join = exec(JoinKind::Left, JoinFlavor::StreamTable);
+    apply(
+        &mut join,
+        Side::Right,
+        change(RowKind::Insert, Some("t1"), 1, 0),
+    );
+    assert_eq!(
+        apply(
+            &mut join,
+            Side::Left,
+            change(RowKind::Insert, Some("s"), 1, 5)
+        ),
+        [(RowKind::Insert, vec![text("s"), text("t1")], 5)]
+    );
+    apply(&mut join, Side::Right, change(RowKind::Delete, None, 1, 6));
+    assert_eq!(
+        apply(
+            &mut join,
+            Side::Left,
+            change(RowKind::Insert, Some("s"), 1, 7)
+        ),
+        [(RowKind::Insert, vec![text("s"), ScalarValue::Utf8(None)], 7)]
+    );
+}
+
+#[test]
+fn table_table_inner_join_deletes_when_either_side_goes() {
+    let mut join = exec(JoinKind::Inner, JoinFlavor::TableTable { foreign: false });
+    let first = apply(
+        &mut join,
+        Side::Left,
+        change(RowKind::Insert, Some("l"), 1, 1),
+    );
+    assert_eq!(
+        first[0].0,
+        RowKind::Delete,
+        "no match yet: nothing to publish"
+    );
+    assert_eq!(
+        apply(
+            &mut join,
+            Side::Right,
+            change(RowKind::Insert, Some("r"), 1, 3)
+        ),
+        [(RowKind::Insert, vec![text("l"), text("r")], 3)]
+    );
+    let deleted = apply(&mut join, Side::Right, change(RowKind::Delete, None, 1, 4));
+    assert_eq!((deleted[0].0, deleted[0].2), (RowKind::Delete, 4));
+}
