@@ -12,6 +12,7 @@ use super::processing_log::ProcessingError;
 use super::sink::SinkExec;
 use super::source::SourceExec;
 use super::source_reader::SourceReader;
+use super::task_commit::TaskCommitter;
 use crate::catalog::Source;
 use crate::log::{Log, Partition};
 use crate::plan::SelectPlan;
@@ -35,6 +36,9 @@ pub struct SelectTask {
     sink: SinkExec,
     rowtime_index: usize,
     window_indexes: Option<(usize, usize)>,
+    /// Commits each batch's output with its source position (no changelog: output is
+    /// appended and the position committed to the consumer group only).
+    committer: Option<TaskCommitter>,
     pub metrics: TaskMetrics,
     /// Errors since the engine last drained them into the processing log.
     pub errors: Vec<ProcessingError>,
@@ -77,6 +81,7 @@ impl SelectTask {
             sink: SinkExec::try_new(sink, topic, &is_key)?.with_sink_timestamp(sink)?,
             rowtime_index,
             window_indexes,
+            committer: None,
             metrics: TaskMetrics::default(),
             errors: Vec::new(),
         })
@@ -89,16 +94,37 @@ impl SelectTask {
         self
     }
 
+    /// Commits every batch through `changelog` (this task's partition of the query's
+    /// changelog topic) and resumes from its latest checkpoint, skipping output a crashed
+    /// run already appended.
+    pub fn with_changelog(mut self, changelog: Arc<Partition>) -> Result<Self> {
+        let committer = TaskCommitter::new(changelog);
+        self.sink = self
+            .sink
+            .with_null_key_partition(self.reader.partition().id());
+        let resume = committer.restore(&mut [], &mut self.sink, self.reader.next_offset())?;
+        self.reader.seek(resume.source_offset);
+        self.committer = Some(committer);
+        Ok(self)
+    }
+
     /// Processes up to `max_records` available records; returns how many were read.
     pub fn poll_once(&mut self, log: &Log, max_records: usize) -> Result<usize> {
         let records = self.reader.read(max_records)?;
-        if records.is_empty() {
+        let Some(last) = records.last() else {
             return Ok(0);
-        }
+        };
+        let next_offset = last.offset + 1;
         let partition = self.reader.partition().id();
         let (batch, mut errors) = self.source.decode(partition, &records)?;
         self.metrics.records_in += records.len() as u64;
         let written = self.process(batch, &mut errors)?;
+        match &self.committer {
+            Some(committer) => {
+                committer.commit_batch(&mut self.sink, &mut [], next_offset, i64::MIN)?
+            }
+            None => self.sink.flush()?,
+        }
         self.metrics.records_out += written as u64;
         self.metrics.errors += errors.len() as u64;
         self.errors.append(&mut errors);
@@ -179,7 +205,7 @@ impl SelectTask {
             Some((s, e)) => Some((column(s)?, column(e)?)),
             None => None,
         };
-        let written = self.sink.write(
+        let written = self.sink.write_buffered(
             &evaluated.arrays,
             &kinds,
             &rowtimes,

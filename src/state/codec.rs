@@ -5,6 +5,12 @@
 //! in order. Codecs are values rather than traits on the stored types because some
 //! states (aggregate accumulators) need context to be rebuilt: the function and its spec.
 
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use arrow::ipc::reader::StreamReader;
+use arrow::ipc::writer::StreamWriter;
 use datafusion::common::ScalarValue;
 
 pub use crate::functions::aggregate::codec::{StateReader, StateWriter};
@@ -34,12 +40,86 @@ pub fn decode_from_slice<T>(codec: &dyn StateCodec<T>, bytes: &[u8]) -> Result<T
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ScalarsCodec;
 
+/// How one scalar of a [`ScalarsCodec`] list is written.
+const PLAIN_SCALAR: u8 = 0;
+const IPC_SCALAR: u8 = 1;
+
+/// Whether the aggregate-state layout can hold values of this type.
+fn is_plain(data_type: &DataType) -> bool {
+    match data_type {
+        DataType::Null
+        | DataType::Boolean
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::Float64
+        | DataType::Decimal128(..)
+        | DataType::Utf8
+        | DataType::Binary
+        | DataType::Date32
+        | DataType::Time32(TimeUnit::Millisecond)
+        | DataType::Timestamp(TimeUnit::Millisecond, None) => true,
+        DataType::List(field) => is_plain(field.data_type()),
+        _ => false,
+    }
+}
+
+/// A value of any type (a STRUCT or MAP key) as a one-row Arrow IPC stream.
+fn scalar_to_ipc(value: &ScalarValue) -> Result<Vec<u8>, String> {
+    let array = value.to_array().map_err(|e| e.to_string())?;
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "v",
+        array.data_type().clone(),
+        true,
+    )]));
+    let batch =
+        RecordBatch::try_new(Arc::clone(&schema), vec![array]).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    let mut writer = StreamWriter::try_new(&mut bytes, &schema).map_err(|e| e.to_string())?;
+    writer.write(&batch).map_err(|e| e.to_string())?;
+    writer.finish().map_err(|e| e.to_string())?;
+    drop(writer);
+    Ok(bytes)
+}
+
+fn scalar_from_ipc(bytes: &[u8]) -> Result<ScalarValue, String> {
+    let mut reader =
+        StreamReader::try_new(std::io::Cursor::new(bytes), None).map_err(|e| e.to_string())?;
+    let batch = reader
+        .next()
+        .ok_or("an empty IPC stream")?
+        .map_err(|e| e.to_string())?;
+    if batch.num_columns() != 1 || batch.num_rows() != 1 {
+        return Err("an IPC value is not one row of one column".into());
+    }
+    ScalarValue::try_from_array(batch.column(0), 0).map_err(|e| e.to_string())
+}
+
 impl StateCodec<Vec<ScalarValue>> for ScalarsCodec {
     fn encode(&self, value: &Vec<ScalarValue>, out: &mut StateWriter) -> Result<(), String> {
-        out.values(value)
+        let count = u32::try_from(value.len()).map_err(|_| "too many values".to_string())?;
+        out.u32(count);
+        for scalar in value {
+            if is_plain(&scalar.data_type()) {
+                out.u8(PLAIN_SCALAR);
+                out.scalar(scalar)?;
+            } else {
+                out.u8(IPC_SCALAR);
+                out.bytes(&scalar_to_ipc(scalar)?)?;
+            }
+        }
+        Ok(())
     }
     fn decode(&self, input: &mut StateReader<'_>) -> Result<Vec<ScalarValue>, String> {
-        input.values()
+        let count = input.u32()? as usize;
+        let mut values = Vec::new();
+        for _ in 0..count {
+            values.push(match input.u8()? {
+                PLAIN_SCALAR => input.scalar()?,
+                IPC_SCALAR => scalar_from_ipc(input.bytes()?)?,
+                tag => return Err(format!("unknown scalar encoding {tag}")),
+            });
+        }
+        Ok(values)
     }
 }
 
@@ -150,6 +230,16 @@ mod tests {
                 ScalarValue::Float64(Some(1.5)),
             ],
         );
+        let fields = vec![Field::new("F", DataType::Int64, true)];
+        let structure = ScalarValue::Struct(Arc::new(
+            arrow::array::StructArray::try_new(
+                fields.into(),
+                vec![Arc::new(arrow::array::Int64Array::from(vec![Some(4)]))],
+                None,
+            )
+            .expect("struct"),
+        ));
+        round_trip(&ScalarsCodec, vec![structure, ScalarValue::Int32(Some(1))]);
         round_trip(&WindowBoundsCodec, Some((10, 20)));
         round_trip(&WindowBoundsCodec, None);
         round_trip(
