@@ -169,6 +169,11 @@ fn source_named(kind: &StatementKind) -> Option<String> {
     }
 }
 
+/// The number at the end of a query id (`CSAS_X_4` -> 4).
+fn query_number(id: &str) -> Option<u64> {
+    id.rsplit('_').next().and_then(|n| n.parse().ok())
+}
+
 /// Which commands to skip and which queries to define without starting.
 fn plan_replay(commands: &[Recorded]) -> (BTreeSet<usize>, BTreeSet<String>) {
     let mut skipped = BTreeSet::new();
@@ -274,6 +279,11 @@ impl Engine {
         let (skipped, terminated) = plan_replay(&commands);
         let session = std::mem::take(&mut self.properties);
         for (index, recorded) in commands.iter().enumerate() {
+            // Ids stay unique across restarts even when their query is not replayed:
+            // changelog topics and consumer groups are named after them.
+            if let Some(number) = recorded.command.query_id.as_deref().and_then(query_number) {
+                self.next_query_number = self.next_query_number.max(number + 1);
+            }
             if skipped.contains(&index) {
                 continue;
             }
@@ -308,8 +318,7 @@ impl Engine {
     /// The id for a new query: the recorded one while replaying, else the next number.
     pub(super) fn next_query_id(&mut self, prefix: &str) -> String {
         if let Some(id) = self.replay.as_mut().and_then(|r| r.query_id.take()) {
-            let number = id.rsplit('_').next().and_then(|n| n.parse::<u64>().ok());
-            if let Some(number) = number {
+            if let Some(number) = query_number(&id) {
                 self.next_query_number = self.next_query_number.max(number + 1);
             }
             return id;
