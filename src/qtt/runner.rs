@@ -60,22 +60,36 @@ fn run_in(case: &TestCase, dir: &std::path::Path) -> Result<Verdict, String> {
     let log = Log::open(dir, LogOptions::ephemeral()).map_err(|e| e.to_string())?;
     create_topics(case, &log)?;
     let functions = FunctionRegistry::builtin().with_test_functions();
-    let mut engine = Engine::with_functions(std::sync::Arc::clone(&log), functions)
-        .map_err(|e| e.to_string())?;
-    engine.set_property(AUTO_OFFSET_RESET, "earliest");
-    for (name, value) in &case.properties {
-        let value = match value {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        engine.set_property(name, &value);
-    }
+    let open_engine = || -> Result<Engine, String> {
+        let mut engine = Engine::with_functions(std::sync::Arc::clone(&log), functions.clone())
+            .map_err(|e| e.to_string())?;
+        if let Some(failure) = engine.replay_failures().first() {
+            return Err(failure.to_string());
+        }
+        engine.set_property(AUTO_OFFSET_RESET, "earliest");
+        for (name, value) in &case.properties {
+            let value = match value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            engine.set_property(name, &value);
+        }
+        Ok(engine)
+    };
+    let mut engine = open_engine()?;
     for statement in &case.statements {
         if let Err(err) = engine.execute(statement) {
             return Ok(on_error(case, statement, &err));
         }
     }
     for input in &case.inputs {
+        if input.restart {
+            // The old engine stops here; the new one replays the command topic and
+            // restores its queries from their changelogs.
+            drop(engine);
+            engine = open_engine()?;
+            continue;
+        }
         if let Err(message) = produce(&engine, &log, input) {
             if message.contains("is not supported by Runnel") {
                 return Ok(Verdict::Skipped(message));
@@ -127,7 +141,7 @@ fn create_topics(case: &TestCase, log: &Log) -> Result<(), String> {
     for topic in &case.topics {
         wanted.insert(topic.name.clone(), topic.partitions.unwrap_or(1));
     }
-    for input in &case.inputs {
+    for input in case.inputs.iter().filter(|i| !i.restart) {
         wanted.entry(input.topic.clone()).or_insert(1);
     }
     for text in &case.statements {
