@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 
 use crate::engine::{AUTO_OFFSET_RESET, Engine, Outcome};
-use crate::log::{LOG_SUBDIR, Log, LogOptions};
+use crate::log::LogOptions;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -22,8 +22,11 @@ pub struct RunArgs {
 pub fn run(data_dir: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&args.file)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
-    let log = Log::open(data_dir.join(LOG_SUBDIR), LogOptions::default())?;
-    let mut engine = Engine::new(log)?;
+    let mut engine = Engine::open(data_dir, LogOptions::default())?;
+    // The catalog and queries of earlier runs come back from the command topic.
+    for failure in engine.replay_failures() {
+        eprintln!("warning: {failure}");
+    }
     if args.bounded {
         // A batch job reads everything that is in its sources.
         engine.set_property(AUTO_OFFSET_RESET, "earliest");
@@ -81,6 +84,7 @@ fn report(outcome: &Outcome) {
         Outcome::QueryStarted { id, sink } => println!("Started query {id} writing {sink}."),
         Outcome::RowInserted { .. } => {}
         Outcome::PropertySet { name } => println!("Set {name}."),
+        Outcome::QueryTerminated { ids } => println!("Terminated {}.", ids.join(", ")),
         Outcome::Printed { lines } => lines.iter().for_each(|l| println!("{l}")),
         Outcome::Rows(rows) => println!("{}", crate::repl::render::render_table(rows)),
         Outcome::Message(message) => println!("{message}"),

@@ -13,9 +13,9 @@ pub enum QueryAction {
 }
 
 impl Engine {
-    /// Applies `action` to the targeted queries (every query for `ALL`).
-    pub fn control_query(&mut self, target: &QueryTarget, action: QueryAction) -> Result<Outcome> {
-        let ids: Vec<String> = match target {
+    /// The ids of the queries `target` names (every query for `ALL`).
+    pub(super) fn target_ids(&self, target: &QueryTarget) -> Result<Vec<String>> {
+        Ok(match target {
             QueryTarget::All => self.queries.keys().cloned().collect(),
             QueryTarget::Query(id) => {
                 let wanted = id.as_str();
@@ -27,26 +27,24 @@ impl Engine {
                     .ok_or_else(|| EngineError::Statement(format!("Unknown queryId: {wanted}")))?;
                 vec![found]
             }
-        };
-        for id in &ids {
-            match action {
-                QueryAction::Terminate => {
-                    self.queries.remove(id);
-                    self.catalog.remove_query(id);
-                    self.paused.remove(id);
-                }
-                QueryAction::Pause => {
-                    self.paused.insert(id.clone());
-                }
-                QueryAction::Resume => {
-                    self.paused.remove(id);
-                }
-            }
-        }
+        })
+    }
+
+    /// Applies `action` to the targeted queries (every query for `ALL`).
+    pub fn control_query(&mut self, target: &QueryTarget, action: QueryAction) -> Result<Outcome> {
+        let ids = self.target_ids(target)?;
         let verb = match action {
-            QueryAction::Terminate => "terminated",
-            QueryAction::Pause => "paused",
-            QueryAction::Resume => "resumed",
+            QueryAction::Terminate => return self.terminate(target),
+            QueryAction::Pause => {
+                self.paused.extend(ids.iter().cloned());
+                "paused"
+            }
+            QueryAction::Resume => {
+                ids.iter().for_each(|id| {
+                    self.paused.remove(id);
+                });
+                "resumed"
+            }
         };
         Ok(Outcome::Message(match ids.as_slice() {
             [one] => format!("Query {one} {verb}."),

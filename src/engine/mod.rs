@@ -4,6 +4,7 @@
 //! is driven from outside ([`Engine::run_until_idle`]) so that the test runner can step
 //! it deterministically and a server can drive it from tokio.
 
+pub mod commands;
 mod control;
 mod ddl;
 mod describe;
@@ -19,6 +20,7 @@ mod query;
 pub mod rows;
 mod show;
 mod snapshot_sql;
+pub mod terminate;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -27,6 +29,7 @@ use datafusion::execution::SessionState;
 use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
+pub use commands::{COMMAND_TOPIC, ReplayFailure};
 pub use control::QueryAction;
 pub use error::{EngineError, Result};
 pub use pull::PULL_TABLE_SCAN_ENABLED;
@@ -103,6 +106,10 @@ pub enum Outcome {
     PropertySet {
         name: String,
     },
+    /// TERMINATE stopped these queries.
+    QueryTerminated {
+        ids: Vec<String>,
+    },
     /// PRINT's lines.
     Printed {
         lines: Vec<String>,
@@ -170,15 +177,28 @@ pub struct Engine {
     materialized: std::collections::HashMap<String, crate::state::MaterializedTable>,
     /// Ids of the queries PAUSE stopped; RESUME lets them run again.
     paused: std::collections::BTreeSet<String>,
+    /// Set while a recorded command is replayed.
+    replay: Option<commands::ReplayState>,
+    replay_failures: Vec<ReplayFailure>,
 }
 
 impl Engine {
-    /// An engine over `log` with an empty catalog and ksqlDB's built-in functions.
+    /// An engine over `log` with ksqlDB's built-in functions; see [`Engine::with_functions`].
     pub fn new(log: Arc<Log>) -> Result<Self> {
         Self::with_functions(log, FunctionRegistry::global().clone())
     }
 
+    /// The engine of a data directory: its log in `DATA_DIR/log`, opened with `options`,
+    /// the catalog and queries replayed from the command topic.
+    pub fn open(data_dir: &std::path::Path, options: crate::log::LogOptions) -> Result<Self> {
+        let log = Log::open(data_dir.join(crate::log::LOG_SUBDIR), options)?;
+        Self::new(log)
+    }
+
     /// An engine with its own function registry (the test runner adds test functions).
+    /// The catalog and the persistent queries recorded in the log's command topic are
+    /// rebuilt and restarted (see [`commands`]); commands that fail to replay are in
+    /// [`Engine::replay_failures`].
     pub fn with_functions(log: Arc<Log>, functions: FunctionRegistry) -> Result<Self> {
         if log.topic(PROCESSING_LOG).is_none() {
             log.create_topic(PROCESSING_LOG, TopicConfig::default())?;
@@ -195,6 +215,12 @@ impl Engine {
             properties: BTreeMap::new(),
             materialized: std::collections::HashMap::new(),
             paused: std::collections::BTreeSet::new(),
+            replay: None,
+            replay_failures: Vec::new(),
+        })
+        .and_then(|mut engine| {
+            engine.replay_commands()?;
+            Ok(engine)
         })
     }
 
@@ -240,8 +266,15 @@ impl Engine {
         Ok(outcomes)
     }
 
-    /// Runs one parsed statement; `sql` is its text, kept in the catalog.
+    /// Runs one parsed statement; `sql` is its text, kept in the catalog. A statement
+    /// that changes the catalog or the running queries is recorded in the command topic.
     pub fn execute_statement(&mut self, statement: &Statement, sql: &str) -> Result<Outcome> {
+        let outcome = self.run_statement(statement, sql)?;
+        self.record_command(statement, sql, &outcome)?;
+        Ok(outcome)
+    }
+
+    fn run_statement(&mut self, statement: &Statement, sql: &str) -> Result<Outcome> {
         match &statement.kind {
             StatementKind::CreateSource(create) => self.create_source(create, sql),
             StatementKind::CreateAsSelect(create) => self.create_as_select(create, sql),
@@ -274,6 +307,7 @@ impl Engine {
                 let lines = self.print_topic(topic, *from_beginning, *interval, *limit)?;
                 Ok(Outcome::Printed { lines })
             }
+            StatementKind::Terminate(target) => self.terminate(target),
             StatementKind::UnsetProperty { name } => {
                 self.properties.remove(name);
                 Ok(Outcome::PropertySet { name: name.clone() })
@@ -281,7 +315,6 @@ impl Engine {
             StatementKind::Show(target) => self.show(target),
             StatementKind::Describe(target) => self.describe(target),
             StatementKind::Explain(target) => self.explain(target),
-            StatementKind::Terminate(target) => self.control_query(target, QueryAction::Terminate),
             StatementKind::Pause(target) => self.control_query(target, QueryAction::Pause),
             StatementKind::Resume(target) => self.control_query(target, QueryAction::Resume),
             StatementKind::Query(query) if query.emit.is_none() => {
@@ -294,12 +327,6 @@ impl Engine {
                 "Runnel does not run this statement yet: {sql}"
             ))),
         }
-    }
-
-    fn next_query_id(&mut self, prefix: &str) -> String {
-        let id = format!("{prefix}_{}", self.next_query_number);
-        self.next_query_number += 1;
-        id
     }
 
     /// The running queries by id.

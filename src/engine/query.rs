@@ -358,19 +358,29 @@ impl Engine {
         )?;
         let id = self.next_query_id(&format!("CTAS_{name}"));
         let sink = self.catalog.add_source(sink, create.or_replace)?;
+        if !self.starts_tasks() {
+            return Ok(Outcome::QueryStarted {
+                id,
+                sink: sink.name.clone(),
+            });
+        }
         let topic = self.log.existing_topic(&plan.input.source.topic)?;
+        let changelog = self.query_changelog(&id, topic.partition_count())?;
         let mut tasks = Vec::new();
-        for partition in topic.partitions() {
+        for (partition, changelog) in topic.partitions().iter().zip(changelog.partitions()) {
             let start = self.start_offset(partition);
-            tasks.push(QueryTask::Aggregate(AggregateTask::try_new(
-                &self.log,
-                &self.session,
-                &plan,
-                &sink,
-                Arc::clone(partition),
-                &id,
-                start,
-            )?));
+            tasks.push(QueryTask::Aggregate(
+                AggregateTask::try_new(
+                    &self.log,
+                    &self.session,
+                    &plan,
+                    &sink,
+                    Arc::clone(partition),
+                    &id,
+                    start,
+                )?
+                .with_changelog(Arc::clone(changelog))?,
+            ));
         }
         self.register_query(id, sql, &plan.input.source.name, &sink, tasks)
     }
@@ -487,12 +497,19 @@ impl Engine {
         plan: SelectPlan,
         sink: &Arc<Source>,
     ) -> Result<Outcome> {
+        if !self.starts_tasks() {
+            return Ok(Outcome::QueryStarted {
+                id,
+                sink: sink.name.clone(),
+            });
+        }
         let topic = self.log.existing_topic(&plan.input.source.topic)?;
         let throw_on_invalid = self
             .property(TIMESTAMP_THROW_ON_INVALID)
             .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let changelog = self.query_changelog(&id, topic.partition_count())?;
         let mut tasks = Vec::new();
-        for partition in topic.partitions() {
+        for (partition, changelog) in topic.partitions().iter().zip(changelog.partitions()) {
             let start = self.start_offset(partition);
             tasks.push(QueryTask::Select(
                 SelectTask::try_new(
@@ -504,7 +521,8 @@ impl Engine {
                     &id,
                     start,
                 )?
-                .with_throw_on_invalid_timestamp(throw_on_invalid),
+                .with_throw_on_invalid_timestamp(throw_on_invalid)
+                .with_changelog(Arc::clone(changelog))?,
             ));
         }
         self.register_query(id, sql, &plan.input.source.name, sink, tasks)

@@ -9,13 +9,15 @@ use std::sync::Arc;
 
 use datafusion::common::ScalarValue;
 
+use super::aggregate_codec::{SharedCodec, WindowKeyCodec, WindowStateCodec};
 use super::change::RowKind;
 use super::suppress::SuppressBuffer;
 use crate::catalog::WindowType;
 use crate::functions::aggregate::{AggregateFunction, AggregateSpec, AggregateState};
 use crate::functions::error::FunctionError;
 use crate::plan::WindowPlan;
-use crate::state::KeyedStore;
+use crate::state::codec::{ListCodec, ScalarsCodec};
+use crate::state::{DurableStore, KeyedStore, StateCodec};
 
 type FnResult<T> = std::result::Result<T, FunctionError>;
 
@@ -34,22 +36,22 @@ pub struct AggregateRow {
 
 /// The state of one group in one window.
 #[derive(Debug)]
-struct WindowState {
-    aggregates: Vec<Box<dyn AggregateState>>,
+pub(super) struct WindowState {
+    pub(super) aggregates: Vec<Box<dyn AggregateState>>,
     /// The largest timestamp folded in: the output records' ROWTIME.
-    max_rowtime: i64,
+    pub(super) max_rowtime: i64,
     /// The stream time of the last change: what RETENTION of a non-windowed table
     /// counts idleness from.
-    touched: i64,
-    start: i64,
-    end: i64,
+    pub(super) touched: i64,
+    pub(super) start: i64,
+    pub(super) end: i64,
 }
 
 /// Where a group's state lives: one key per time window (or the group alone).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct WindowKey {
-    group: Vec<ScalarValue>,
-    start: i64,
+pub(super) struct WindowKey {
+    pub(super) group: Vec<ScalarValue>,
+    pub(super) start: i64,
 }
 
 /// The aggregates of a query and their state.
@@ -341,6 +343,37 @@ impl AggregateExec {
                 .windows
                 .purge(|_, state| plan.is_closed(state.end, stream_time)),
         }
+    }
+
+    /// Records every change of the state in the task's changelog from now on (call
+    /// before the first row; a restore then refills the stores).
+    pub fn make_durable(&mut self) {
+        let state = Arc::new(WindowStateCodec::new(self.functions.clone()));
+        self.windows = KeyedStore::with_changelog(
+            "windows",
+            Arc::new(WindowKeyCodec),
+            Arc::clone(&state) as Arc<dyn StateCodec<WindowState>>,
+        );
+        self.sessions = KeyedStore::with_changelog(
+            "sessions",
+            Arc::new(ScalarsCodec),
+            Arc::new(ListCodec(SharedCodec(state))),
+        );
+    }
+
+    /// The stores, for the task's changelog.
+    pub fn stores_mut(&mut self) -> [&mut dyn DurableStore; 2] {
+        [&mut self.windows, &mut self.sessions]
+    }
+
+    /// The largest timestamp seen, which a checkpoint records.
+    pub fn stream_time(&self) -> i64 {
+        self.stream_time
+    }
+
+    /// Restores the stream time from a checkpoint.
+    pub fn set_stream_time(&mut self, stream_time: i64) {
+        self.stream_time = stream_time;
     }
 
     /// How many group-windows hold state.

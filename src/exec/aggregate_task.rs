@@ -21,12 +21,16 @@ use super::select_task::TaskMetrics;
 use super::sink::SinkExec;
 use super::source::SourceExec;
 use super::source_reader::SourceReader;
+use super::task_commit::TaskCommitter;
 use crate::catalog::Source;
 use crate::functions::aggregate::{AggregateFunction, AggregateSpec};
 use crate::log::{Log, Partition};
 use crate::plan::AggregatePlan;
 use crate::plan::select::{ROWOFFSET, ROWTIME};
-use crate::state::KeyedStore;
+use crate::state::codec::{
+    ListCodec, PairCodec, ScalarsCodec, StateReader, StateWriter, UnitCodec, WindowBoundsCodec,
+};
+use crate::state::{DurableStore, KeyedStore, StateCodec};
 
 /// What a TABLE source row last contributed, to retract it when the row changes.
 #[derive(Debug, Clone)]
@@ -34,6 +38,29 @@ struct Contribution {
     group: Vec<ScalarValue>,
     args: Vec<Vec<ScalarValue>>,
     rowtime: i64,
+}
+
+/// A contribution in the changelog: group, each aggregate's arguments, rowtime.
+struct ContributionCodec;
+
+impl StateCodec<Contribution> for ContributionCodec {
+    fn encode(
+        &self,
+        value: &Contribution,
+        out: &mut StateWriter,
+    ) -> std::result::Result<(), String> {
+        ScalarsCodec.encode(&value.group, out)?;
+        ListCodec(ScalarsCodec).encode(&value.args, out)?;
+        out.i64(value.rowtime);
+        Ok(())
+    }
+    fn decode(&self, input: &mut StateReader<'_>) -> std::result::Result<Contribution, String> {
+        Ok(Contribution {
+            group: ScalarsCodec.decode(input)?,
+            args: ListCodec(ScalarsCodec).decode(input)?,
+            rowtime: input.i64()?,
+        })
+    }
 }
 
 /// Reads one partition of a GROUP BY query's source and maintains its aggregates.
@@ -57,6 +84,8 @@ pub struct AggregateTask {
     published: KeyedStore<(Vec<ScalarValue>, Option<(i64, i64)>), ()>,
     project: Evaluator,
     sink: SinkExec,
+    /// Commits each batch's output, store changes and source position together.
+    committer: Option<TaskCommitter>,
     pub metrics: TaskMetrics,
     /// Errors since the engine last drained them into the processing log.
     pub errors: Vec<ProcessingError>,
@@ -133,17 +162,62 @@ impl AggregateTask {
             published: KeyedStore::default(),
             project,
             sink: SinkExec::try_new(sink, topic, &is_key)?,
+            committer: None,
             metrics: TaskMetrics::default(),
             errors: Vec::new(),
         })
     }
 
+    /// Records every store in `changelog` (this task's partition of the query's
+    /// changelog topic), restores them from it and resumes from its latest checkpoint,
+    /// skipping output a crashed run already appended.
+    pub fn with_changelog(mut self, changelog: Arc<Partition>) -> Result<Self> {
+        self.aggregate.make_durable();
+        if self.table_rows.is_some() {
+            self.table_rows = Some(KeyedStore::with_changelog(
+                "table-rows",
+                Arc::new(ScalarsCodec),
+                Arc::new(ContributionCodec),
+            ));
+        }
+        self.published = KeyedStore::with_changelog(
+            "published",
+            Arc::new(PairCodec(ScalarsCodec, WindowBoundsCodec)),
+            Arc::new(UnitCodec),
+        );
+        self.sink = self
+            .sink
+            .with_null_key_partition(self.reader.partition().id());
+        let committer = TaskCommitter::new(changelog);
+        let start = self.reader.next_offset();
+        let resume = {
+            let (mut stores, sink) = self.stores_and_sink();
+            committer.restore(&mut stores, sink, start)?
+        };
+        self.reader.seek(resume.source_offset);
+        self.aggregate.set_stream_time(resume.stream_time);
+        self.committer = Some(committer);
+        Ok(self)
+    }
+
+    /// Every store of the task, and the sink, borrowed together for a commit.
+    fn stores_and_sink(&mut self) -> (Vec<&mut dyn DurableStore>, &mut SinkExec) {
+        let mut stores: Vec<&mut dyn DurableStore> = Vec::with_capacity(4);
+        stores.extend(self.aggregate.stores_mut());
+        if let Some(rows) = &mut self.table_rows {
+            stores.push(rows);
+        }
+        stores.push(&mut self.published);
+        (stores, &mut self.sink)
+    }
+
     /// Processes up to `max_records` available records; returns how many were read.
     pub fn poll_once(&mut self, log: &Log, max_records: usize) -> Result<usize> {
         let records = self.reader.read(max_records)?;
-        if records.is_empty() {
+        let Some(last) = records.last() else {
             return Ok(0);
-        }
+        };
+        let next_offset = last.offset + 1;
         let partition = self.reader.partition().id();
         let (batch, mut errors) = self.source.decode(partition, &records)?;
         self.metrics.records_in += records.len() as u64;
@@ -151,6 +225,14 @@ impl AggregateTask {
         let written = self.emit(changes, &mut errors)?;
         self.aggregate.purge_closed();
         self.metrics.suppressed_rows = self.aggregate.suppressed_rows() as u64;
+        match self.committer.clone() {
+            Some(committer) => {
+                let stream_time = self.aggregate.stream_time();
+                let (mut stores, sink) = self.stores_and_sink();
+                committer.commit_batch(sink, &mut stores, next_offset, stream_time)?;
+            }
+            None => self.sink.flush()?,
+        }
         self.metrics.records_out += written as u64;
         self.metrics.errors += errors.len() as u64;
         self.errors.append(&mut errors);
@@ -320,7 +402,7 @@ impl AggregateTask {
             Int64Array::from_iter_values(changes.iter().map(|c| c.window.map_or(0, |w| w.0)));
         let ends =
             Int64Array::from_iter_values(changes.iter().map(|c| c.window.map_or(0, |w| w.1)));
-        let written = self.sink.write(
+        let written = self.sink.write_buffered(
             &evaluated.arrays,
             &kinds,
             &rowtimes,

@@ -26,6 +26,8 @@ pub enum ExecError {
         offset: u64,
         message: String,
     },
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
     #[error("{0}")]
     Unsupported(String),
     #[error("internal error (a bug in Runnel): {0}")]

@@ -1,5 +1,6 @@
 //! Running operators over change batches; a task per source partition.
 
+pub mod aggregate_codec;
 pub mod aggregate_exec;
 pub mod aggregate_task;
 pub mod change;
@@ -15,6 +16,7 @@ pub mod source;
 pub mod source_reader;
 pub mod suppress;
 pub mod table_function;
+pub mod task_commit;
 
 pub use aggregate_task::AggregateTask;
 pub use change::{ChangeBatch, RowKind};

@@ -14,6 +14,7 @@ use super::sink::SinkExec;
 use super::source::SourceExec;
 use super::source_reader::SourceReader;
 use super::table_function::TableFunctionExec;
+use super::task_commit::TaskCommitter;
 use crate::catalog::Source;
 use crate::log::{Log, Partition};
 use crate::plan::SelectPlan;
@@ -44,6 +45,9 @@ pub struct SelectTask {
     /// PARTITION BY: the output key columns computed from the value, NULL for a record
     /// without one.
     keys_from_value: Vec<usize>,
+    /// Commits each batch's output with its source position (no changelog: output is
+    /// appended and the position committed to the consumer group only).
+    committer: Option<TaskCommitter>,
     pub metrics: TaskMetrics,
     /// Errors since the engine last drained them into the processing log.
     pub errors: Vec<ProcessingError>,
@@ -107,6 +111,7 @@ impl SelectTask {
             rowtime_index,
             window_indexes,
             keys_from_value,
+            committer: None,
             metrics: TaskMetrics::default(),
             errors: Vec::new(),
         })
@@ -119,16 +124,37 @@ impl SelectTask {
         self
     }
 
+    /// Commits every batch through `changelog` (this task's partition of the query's
+    /// changelog topic) and resumes from its latest checkpoint, skipping output a crashed
+    /// run already appended.
+    pub fn with_changelog(mut self, changelog: Arc<Partition>) -> Result<Self> {
+        let committer = TaskCommitter::new(changelog);
+        self.sink = self
+            .sink
+            .with_null_key_partition(self.reader.partition().id());
+        let resume = committer.restore(&mut [], &mut self.sink, self.reader.next_offset())?;
+        self.reader.seek(resume.source_offset);
+        self.committer = Some(committer);
+        Ok(self)
+    }
+
     /// Processes up to `max_records` available records; returns how many were read.
     pub fn poll_once(&mut self, log: &Log, max_records: usize) -> Result<usize> {
         let records = self.reader.read(max_records)?;
-        if records.is_empty() {
+        let Some(last) = records.last() else {
             return Ok(0);
-        }
+        };
+        let next_offset = last.offset + 1;
         let partition = self.reader.partition().id();
         let (batch, mut errors) = self.source.decode(partition, &records)?;
         self.metrics.records_in += records.len() as u64;
         let written = self.process(batch, &mut errors)?;
+        match &self.committer {
+            Some(committer) => {
+                committer.commit_batch(&mut self.sink, &mut [], next_offset, i64::MIN)?
+            }
+            None => self.sink.flush()?,
+        }
         self.metrics.records_out += written as u64;
         self.metrics.errors += errors.len() as u64;
         self.errors.append(&mut errors);
@@ -233,7 +259,7 @@ impl SelectTask {
             Some((s, e)) => Some((column(s)?, column(e)?)),
             None => None,
         };
-        let written = self.sink.write(
+        let written = self.sink.write_buffered(
             &arrays,
             &kinds,
             &rowtimes,

@@ -1,5 +1,6 @@
 //! SinkExec: encodes output rows and appends them to the sink topic.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Int64Array};
@@ -10,7 +11,7 @@ use super::error::{ExecError, Result};
 use super::source::EventTimeReader;
 use crate::catalog::{Source, WindowType};
 use crate::format::{self, RecordEncoder, SerdePart};
-use crate::log::{Producer, Record, Topic};
+use crate::log::{Producer, Record, Topic, partition_for_key};
 
 /// Writes a query's output to its sink: key columns to the record key (with the
 /// window appended for windowed output), value columns to the value, ROWTIME to the
@@ -30,6 +31,13 @@ pub struct SinkExec {
     /// Rows of the last `write` that were not written because their sink timestamp was
     /// invalid, with why; the caller reports them to the processing log.
     pub skipped: Vec<(usize, String)>,
+    /// Per sink partition, how many of the next records are already in the log: output
+    /// a crashed run appended before its checkpoint, which a restarted task must not
+    /// write again (see `state::changelog`).
+    already_written: BTreeMap<u32, u64>,
+    /// Where records without a key go: fixed per task, so a replayed batch sends them
+    /// where the first run did; unset, the producer's sticky partitioner picks.
+    null_key_partition: Option<u32>,
 }
 
 impl SinkExec {
@@ -51,6 +59,8 @@ impl SinkExec {
             computed_key: false,
             event_time: None,
             skipped: Vec::new(),
+            already_written: BTreeMap::new(),
+            null_key_partition: None,
             producer: Producer::new(topic),
             key: RecordEncoder::try_new(&sink.key_format, SerdePart::Key, &key_columns)?,
             value: RecordEncoder::try_new(&sink.value_format, SerdePart::Value, &value_columns)?,
@@ -96,9 +106,53 @@ impl SinkExec {
         Ok(self)
     }
 
-    /// Appends one record per row that is not an `UpdateBefore`; `windows` gives each
-    /// row's window bounds when the output is windowed. Returns how many were written.
+    /// Sends records without a key to `source_partition` modulo the sink's partitions
+    /// (deterministic, unlike a sticky partitioner, so a replay repeats it).
+    pub fn with_null_key_partition(mut self, source_partition: u32) -> Self {
+        self.null_key_partition =
+            Some(source_partition % self.producer.topic().partition_count().max(1));
+        self
+    }
+
+    /// The sink topic.
+    pub fn topic(&self) -> &Arc<Topic> {
+        self.producer.topic()
+    }
+
+    /// Skips the next `count` records bound for each partition: they are in the log
+    /// already (written by a run that crashed before its checkpoint).
+    pub fn skip_already_written(&mut self, counts: BTreeMap<u32, u64>) {
+        self.already_written = counts;
+        self.already_written.retain(|_, count| *count > 0);
+    }
+
+    /// Records buffered by [`SinkExec::write_buffered`] and not yet flushed.
+    pub fn pending_records(&self) -> usize {
+        self.producer.pending_records()
+    }
+
+    /// Appends the buffered records, one batch per partition.
+    pub fn flush(&mut self) -> Result<()> {
+        self.producer.flush()?;
+        Ok(())
+    }
+
+    /// [`SinkExec::write_buffered`], then [`SinkExec::flush`].
     pub fn write(
+        &mut self,
+        columns: &[ArrayRef],
+        kinds: &[RowKind],
+        rowtimes: &Int64Array,
+        windows: Option<(&Int64Array, &Int64Array)>,
+    ) -> Result<usize> {
+        let written = self.write_buffered(columns, kinds, rowtimes, windows)?;
+        self.flush()?;
+        Ok(written)
+    }
+
+    /// Buffers one record per row that is not an `UpdateBefore`; `windows` gives each
+    /// row's window bounds when the output is windowed. Returns how many were written.
+    pub fn write_buffered(
         &mut self,
         columns: &[ArrayRef],
         kinds: &[RowKind],
@@ -157,10 +211,21 @@ impl SinkExec {
                 timestamp: Some(timestamp),
                 headers: Vec::new(),
             };
-            self.producer.send(record, None)?;
+            let partitions = self.producer.topic().partition_count();
+            let partition = match record.key.as_deref() {
+                Some(key) => Some(partition_for_key(key, partitions)),
+                None => self.null_key_partition,
+            };
+            if let Some(count) = partition.and_then(|p| self.already_written.get_mut(&p)) {
+                *count -= 1;
+                if *count == 0 {
+                    self.already_written.retain(|_, c| *c > 0);
+                }
+                continue;
+            }
+            self.producer.send(record, partition)?;
             written += 1;
         }
-        self.producer.flush()?;
         Ok(written)
     }
 }

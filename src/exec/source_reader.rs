@@ -1,5 +1,9 @@
 //! SourceReader: a task's position in one source partition, resumed from and committed to
 //! the query's consumer group.
+//!
+//! A task with a changelog resumes from its checkpoint instead ([`SourceReader::seek`]):
+//! the checkpoint is committed atomically with the state it produced; the consumer-group
+//! commit that follows it is kept so `runnel group` shows the queries' lag.
 
 use std::sync::Arc;
 
@@ -35,6 +39,11 @@ impl SourceReader {
     /// The offset of the next record to read.
     pub fn next_offset(&self) -> u64 {
         self.next_offset
+    }
+
+    /// Moves the position to `offset` (a restored checkpoint), never below the log start.
+    pub fn seek(&mut self, offset: u64) {
+        self.next_offset = offset.max(self.partition.log_start_offset());
     }
 
     /// Up to `max_records` records from the current position (none at the end).

@@ -74,9 +74,16 @@ pub struct TopicSpec {
 }
 
 /// An input or expected output record.
+///
+/// Runnel's own extension: an input `{"restart": true}` (no topic) stops the engine
+/// after it has processed the inputs before it and opens a new one on the same log,
+/// which replays the catalog and restores the queries' state, before the next input.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RecordSpec {
+    #[serde(default)]
     pub topic: String,
+    #[serde(default)]
+    pub restart: bool,
     #[serde(default)]
     pub key: Option<Value>,
     #[serde(default)]

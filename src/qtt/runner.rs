@@ -60,16 +60,23 @@ fn run_in(case: &TestCase, dir: &std::path::Path) -> Result<Verdict, String> {
     let log = Log::open(dir, LogOptions::ephemeral()).map_err(|e| e.to_string())?;
     create_topics(case, &log)?;
     let functions = FunctionRegistry::builtin().with_test_functions();
-    let mut engine = Engine::with_functions(std::sync::Arc::clone(&log), functions)
-        .map_err(|e| e.to_string())?;
-    engine.set_property(AUTO_OFFSET_RESET, "earliest");
-    for (name, value) in &case.properties {
-        let value = match value {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        engine.set_property(name, &value);
-    }
+    let open_engine = || -> Result<Engine, String> {
+        let mut engine = Engine::with_functions(std::sync::Arc::clone(&log), functions.clone())
+            .map_err(|e| e.to_string())?;
+        if let Some(failure) = engine.replay_failures().first() {
+            return Err(failure.to_string());
+        }
+        engine.set_property(AUTO_OFFSET_RESET, "earliest");
+        for (name, value) in &case.properties {
+            let value = match value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            engine.set_property(name, &value);
+        }
+        Ok(engine)
+    };
+    let mut engine = open_engine()?;
     // As ksqlDB's RQTT does: statements up to the first query, then the inputs, then
     // the queries, whose answers must see every input.
     let first_query = case.statements.iter().position(|s| is_query(s));
@@ -78,7 +85,7 @@ fn run_in(case: &TestCase, dir: &std::path::Path) -> Result<Verdict, String> {
     for (index, statement) in case.statements.iter().enumerate() {
         if Some(index) == first_query {
             produced = true;
-            if let Some(verdict) = produce_inputs(case, &mut engine, &log)? {
+            if let Some(verdict) = produce_inputs(case, &mut engine, &log, &open_engine)? {
                 return Ok(verdict);
             }
         }
@@ -88,7 +95,7 @@ fn run_in(case: &TestCase, dir: &std::path::Path) -> Result<Verdict, String> {
         }
     }
     if !produced {
-        if let Some(verdict) = produce_inputs(case, &mut engine, &log)? {
+        if let Some(verdict) = produce_inputs(case, &mut engine, &log, &open_engine)? {
             return Ok(verdict);
         }
     }
@@ -143,8 +150,15 @@ fn produce_inputs(
     case: &TestCase,
     engine: &mut Engine,
     log: &Log,
+    open_engine: &dyn Fn() -> Result<Engine, String>,
 ) -> Result<Option<Verdict>, String> {
     for input in &case.inputs {
+        if input.restart {
+            // The old engine stops here; the new one replays the command topic and
+            // restores its queries from their changelogs.
+            *engine = open_engine()?;
+            continue;
+        }
         if let Err(message) = produce(engine, log, input) {
             if message.contains("is not supported by Runnel") {
                 return Ok(Some(Verdict::Skipped(message)));
@@ -165,7 +179,7 @@ fn create_topics(case: &TestCase, log: &Log) -> Result<(), String> {
     for topic in &case.topics {
         wanted.insert(topic.name.clone(), topic.partitions.unwrap_or(1));
     }
-    for input in &case.inputs {
+    for input in case.inputs.iter().filter(|i| !i.restart) {
         wanted.entry(input.topic.clone()).or_insert(1);
     }
     for text in &case.statements {

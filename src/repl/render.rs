@@ -54,5 +54,9 @@ pub fn render_outcome(outcome: &Outcome) -> String {
             format!("{}\n({count} {noun})", render_table(rows))
         }
         Outcome::Message(message) => message.clone(),
+        Outcome::QueryTerminated { ids } => match ids.as_slice() {
+            [one] => format!("Query {one} terminated."),
+            many => format!("{} queries terminated.", many.len()),
+        },
     }
 }

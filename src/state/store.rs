@@ -1,38 +1,99 @@
-//! KeyedStore: an in-memory map from key to state, the seam a changelog-backed store fills.
+//! KeyedStore: an in-memory map from key to state, optionally recorded in a changelog.
+//!
+//! Reads and writes stay on the in-memory map. A store with a changelog also remembers
+//! which keys a batch touched (`put`, `get_mut`, `delete`, `purge`); at the end of the
+//! batch [`DurableStore::drain_changes`] turns each touched key into one changelog record
+//! — its current value, or a tombstone when it is gone — so a key updated a thousand
+//! times in a batch costs one record.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
+use std::sync::Arc;
 
-/// The state of an operator by key. Every write goes through `put`/`delete`, so a
-/// changelog topic can later record them and a restarted task replay them.
-#[derive(Debug)]
+use super::changelog::{ChangelogRecord, StoreChange};
+use super::codec::{StateCodec, decode_from_slice, encode_to_vec};
+
+/// What a store needs to write its changes to a changelog and read them back.
+struct StoreLog<K, V> {
+    name: String,
+    keys: Arc<dyn StateCodec<K>>,
+    values: Arc<dyn StateCodec<V>>,
+    touched: HashSet<K>,
+}
+
+/// The state of an operator by key.
 pub struct KeyedStore<K, V> {
     entries: HashMap<K, V>,
+    changelog: Option<StoreLog<K, V>>,
+}
+
+impl<K: std::fmt::Debug, V: std::fmt::Debug> std::fmt::Debug for KeyedStore<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyedStore")
+            .field("entries", &self.entries)
+            .field("changelog", &self.changelog.as_ref().map(|c| &c.name))
+            .finish()
+    }
 }
 
 impl<K: Hash + Eq, V> Default for KeyedStore<K, V> {
     fn default() -> Self {
         KeyedStore {
             entries: HashMap::new(),
+            changelog: None,
         }
     }
 }
 
-impl<K: Hash + Eq, V> KeyedStore<K, V> {
+impl<K: Hash + Eq + Clone, V> KeyedStore<K, V> {
+    /// A store whose changes go to the changelog under `name` (unique within a task).
+    pub fn with_changelog(
+        name: &str,
+        keys: Arc<dyn StateCodec<K>>,
+        values: Arc<dyn StateCodec<V>>,
+    ) -> Self {
+        KeyedStore {
+            entries: HashMap::new(),
+            changelog: Some(StoreLog {
+                name: name.to_string(),
+                keys,
+                values,
+                touched: HashSet::new(),
+            }),
+        }
+    }
+
+    fn touch(&mut self, key: &K) {
+        if let Some(log) = &mut self.changelog {
+            if !log.touched.contains(key) {
+                log.touched.insert(key.clone());
+            }
+        }
+    }
+
     pub fn get(&self, key: &K) -> Option<&V> {
         self.entries.get(key)
     }
 
+    /// The value to change in place; the key is recorded as changed.
     pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        if self.changelog.is_some() && self.entries.contains_key(key) {
+            self.touch(key);
+        }
         self.entries.get_mut(key)
     }
 
     pub fn put(&mut self, key: K, value: V) -> Option<V> {
+        self.touch(&key);
         self.entries.insert(key, value)
     }
 
     pub fn delete(&mut self, key: &K) -> Option<V> {
-        self.entries.remove(key)
+        let removed = self.entries.remove(key);
+        if removed.is_some() {
+            self.touch(key);
+        }
+        removed
     }
 
     pub fn len(&self) -> usize {
@@ -50,13 +111,71 @@ impl<K: Hash + Eq, V> KeyedStore<K, V> {
 
     /// Removes every entry `expired` selects (windows past their retention).
     pub fn purge(&mut self, mut expired: impl FnMut(&K, &V) -> bool) {
-        self.entries.retain(|k, v| !expired(k, v));
+        match &mut self.changelog {
+            None => self.entries.retain(|k, v| !expired(k, v)),
+            Some(log) => self.entries.retain(|k, v| {
+                let gone = expired(k, v);
+                if gone {
+                    log.touched.insert(k.clone());
+                }
+                !gone
+            }),
+        }
+    }
+}
+
+/// A store as its task's changelog sees it, whatever its key and value types.
+pub trait DurableStore {
+    /// The name its records carry in the task's changelog.
+    fn store_name(&self) -> &str;
+    /// Appends one record per key changed since the last call (none without a changelog).
+    fn drain_changes(&mut self, out: &mut Vec<ChangelogRecord>) -> Result<(), String>;
+    /// Applies a change read back from the changelog at restore.
+    fn restore_change(&mut self, change: StoreChange<'_>) -> Result<(), String>;
+}
+
+impl<K: Hash + Eq + Clone, V> DurableStore for KeyedStore<K, V> {
+    fn store_name(&self) -> &str {
+        self.changelog.as_ref().map_or("", |c| c.name.as_str())
+    }
+
+    fn drain_changes(&mut self, out: &mut Vec<ChangelogRecord>) -> Result<(), String> {
+        let Some(log) = &mut self.changelog else {
+            return Ok(());
+        };
+        for key in log.touched.drain() {
+            let value = match self.entries.get(&key) {
+                Some(value) => Some(encode_to_vec(log.values.as_ref(), value)?),
+                None => None,
+            };
+            let key = encode_to_vec(log.keys.as_ref(), &key)?;
+            out.push(ChangelogRecord::store(&log.name, &key, value));
+        }
+        Ok(())
+    }
+
+    fn restore_change(&mut self, change: StoreChange<'_>) -> Result<(), String> {
+        let Some(log) = &self.changelog else {
+            return Err("the store has no changelog (a bug)".into());
+        };
+        let key = decode_from_slice(log.keys.as_ref(), change.key)?;
+        match change.value {
+            Some(bytes) => {
+                let value = decode_from_slice(log.values.as_ref(), bytes)?;
+                self.entries.insert(key, value);
+            }
+            None => {
+                self.entries.remove(&key);
+            }
+        }
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::codec::I64Codec;
 
     #[test]
     fn put_get_delete_and_purge() {
@@ -69,5 +188,40 @@ mod tests {
         assert_eq!(store.len(), 1);
         assert_eq!(store.delete(&"a".into()), Some(2));
         assert!(store.is_empty());
+    }
+
+    fn durable() -> KeyedStore<i64, i64> {
+        KeyedStore::with_changelog("s", Arc::new(I64Codec), Arc::new(I64Codec))
+    }
+
+    #[test]
+    fn a_batch_of_changes_becomes_one_record_per_key_and_restores() {
+        let mut store = durable();
+        store.put(1, 10);
+        store.put(1, 11);
+        if let Some(v) = store.get_mut(&1) {
+            *v += 1;
+        }
+        store.put(2, 20);
+        store.put(3, 30);
+        store.delete(&3);
+        store.purge(|k, _| *k == 2);
+        let mut records = Vec::new();
+        store.drain_changes(&mut records).expect("encodes");
+        assert_eq!(records.len(), 3, "keys 1, 2 and 3 changed");
+        let mut again = Vec::new();
+        store.drain_changes(&mut again).expect("encodes");
+        assert!(again.is_empty(), "changes are drained once");
+
+        let mut restored = durable();
+        restored.put(2, 99);
+        for record in &records {
+            let change = record.as_store_change().expect("a store record");
+            restored.restore_change(change).expect("decodes");
+        }
+        assert_eq!(restored.get(&1), Some(&12));
+        assert_eq!(restored.get(&2), None, "the purge is a tombstone");
+        assert_eq!(restored.get(&3), None);
+        assert_eq!(restored.len(), 1);
     }
 }
