@@ -21,3 +21,6 @@ CREATE TABLE page_views_per_minute AS
   GROUP BY page;
 
 PRINT 'PAGE_VIEWS_PER_MINUTE' FROM BEGINNING;
+
+-- A pull query on the windowed table: the windows of one page.
+SELECT page, WINDOWSTART, WINDOWEND, views, visitors FROM page_views_per_minute WHERE page = '/home';

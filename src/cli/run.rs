@@ -8,6 +8,7 @@ use clap::Args;
 
 use crate::engine::{AUTO_OFFSET_RESET, Engine, Outcome};
 use crate::log::LogOptions;
+use crate::repl::input::StatementBuffer;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -31,19 +32,32 @@ pub fn run(data_dir: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         // A batch job reads everything that is in its sources.
         engine.set_property(AUTO_OFFSET_RESET, "earliest");
     }
-    let statements = crate::sql::parse_statements(&text)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
     // Time spent processing records, for the records/s figure.
     let mut busy = Duration::ZERO;
-    for statement in &statements {
-        let sql = statement.span.text(&text);
-        match engine.execute_statement(statement, sql) {
-            Ok(outcome) => report(&outcome),
-            Err(err) => {
+    for (first_line, chunk) in statement_chunks(&text) {
+        let outcomes = match crate::sql::parse_statements(&chunk) {
+            Ok(statements) => statements
+                .iter()
+                .map(|statement| {
+                    let sql = statement.span.text(&chunk);
+                    let line = first_line + statement.span.line - 1;
+                    engine
+                        .execute_statement(statement, sql)
+                        .map_err(|err| (line, err, sql.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>(),
+            // Beyond ksqlDB's grammar (ORDER BY, ...): the engine tries it as full SQL
+            // over a snapshot, or gives the parse error.
+            Err(_) => engine
+                .execute(&chunk)
+                .map_err(|err| (first_line, err, chunk.trim().to_string())),
+        };
+        match outcomes {
+            Ok(outcomes) => outcomes.iter().for_each(report),
+            Err((line, err, sql)) => {
                 eprintln!(
-                    "{}:{}: {err}\n  in: {}",
+                    "{}:{line}: {err}\n  in: {}",
                     args.file.display(),
-                    statement.span.line,
                     sql.lines().next().unwrap_or("")
                 );
                 return Ok(ExitCode::FAILURE);
@@ -73,6 +87,30 @@ pub fn run(data_dir: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
             std::thread::sleep(Duration::from_millis(5));
         }
     }
+}
+
+/// The file cut into runs of whole statements (each ends with a `;` outside quotes and
+/// comments), with the line each run starts on.
+fn statement_chunks(text: &str) -> Vec<(u64, String)> {
+    let mut chunks = Vec::new();
+    let mut buffer = StatementBuffer::default();
+    let mut first_line = 1;
+    for (index, line) in text.lines().enumerate() {
+        if buffer.is_empty() {
+            // A run starts at its statement, not at the comments before it.
+            let trimmed = line.trim();
+            if trimmed.is_empty() || trimmed.starts_with("--") {
+                continue;
+            }
+            buffer.clear();
+            first_line = index as u64 + 1;
+        }
+        if let Some(chunk) = buffer.push_line(line) {
+            chunks.push((first_line, chunk));
+        }
+    }
+    chunks.extend(buffer.take_rest().map(|rest| (first_line, rest)));
+    chunks
 }
 
 fn report(outcome: &Outcome) {
