@@ -11,8 +11,10 @@
 //! - [`format`]: record serialization (JSON, DELIMITED, KAFKA, NONE) to and from Arrow.
 //! - [`functions`]: ksqlDB's function library as DataFusion UDFs.
 //! - [`plan`]: AST to a typed dataflow; expressions compiled to DataFusion.
-//! - [`state`]: keyed state stores of stateful operators (GROUP BY, windows).
+//! - [`state`]: keyed state stores backed by changelog topics, checkpoints, and the
+//!   materializations pull queries read.
 //! - [`qtt`]: ksqlDB's QTT/RQTT test files and the runner behind `runnel test`.
+//! - [`repl`]: the interactive REPL that plain `runnel` starts.
 //! - [`cli`]: the command-line tools behind `runnel <command>`.
 
 pub mod catalog;
