@@ -35,6 +35,10 @@ use crate::state::KeyedStore;
 struct InputReader {
     input: usize,
     reader: SourceReader,
+    /// The position committed before a restart. Join state has no changelog yet, so a
+    /// restarted task rebuilds it as a fold over its inputs from their start: records
+    /// below this offset update the state again but their output is not written twice.
+    replay_until: u64,
 }
 
 /// A decoded source row waiting for its turn.
@@ -42,6 +46,8 @@ struct Pending {
     input: usize,
     change: JoinChange,
     join_key: Row,
+    /// Part of a restarted task's state rebuild: its results were written before.
+    replayed: bool,
 }
 
 /// Runs a join query over all partitions of its inputs.
@@ -86,9 +92,22 @@ impl JoinTask {
             let topic = log.existing_topic(&input.source.topic)?;
             for partition in topic.partitions() {
                 let start = default_offset(partition);
+                let mut reader = SourceReader::new(log, Arc::clone(partition), group, start);
+                let tp = crate::log::TopicPartition {
+                    topic: partition.topic().to_string(),
+                    partition: partition.id(),
+                };
+                let replay_until = match log.committed_offset(group, &tp) {
+                    Some(committed) => {
+                        reader.seek(partition.log_start_offset());
+                        committed
+                    }
+                    None => 0,
+                };
                 readers.push(InputReader {
                     input: i,
-                    reader: SourceReader::new(log, Arc::clone(partition), group, start),
+                    reader,
+                    replay_until,
                 });
             }
             decoders.push(SourceExec::try_new(input)?);
@@ -203,7 +222,14 @@ impl JoinTask {
         self.metrics.errors += errors.len() as u64;
         self.errors.append(&mut errors);
         for (r, records) in read {
-            self.readers[r].reader.commit(log, &records)?;
+            let input_reader = &mut self.readers[r];
+            let next = records.last().map_or(0, |last| last.offset + 1);
+            if next <= input_reader.replay_until {
+                // Still rebuilding: the committed position stays where it was.
+                input_reader.reader.seek(next);
+            } else {
+                input_reader.reader.commit(log, &records)?;
+            }
         }
         Ok(count)
     }
@@ -235,6 +261,7 @@ impl JoinTask {
             let values = row_of(&columns, row)?;
             out.push_back(Pending {
                 input,
+                replayed: (offsets.value(row) as u64) < input_reader.replay_until,
                 change: JoinChange {
                     kind: batch.kind(row),
                     key: values[..key_count].to_vec(),
@@ -251,9 +278,10 @@ impl JoinTask {
     fn feed(
         &mut self,
         pending: Pending,
-        results: &mut Vec<JoinChange>,
+        results: &mut Vec<(JoinChange, bool)>,
         errors: &mut Vec<ProcessingError>,
     ) -> Result<()> {
+        let replayed = pending.replayed;
         let (first, side) = match pending.input {
             0 => (0, Side::Left),
             j => (j - 1, Side::Right),
@@ -285,19 +313,22 @@ impl JoinTask {
             }
             changes = next;
         }
-        results.append(&mut changes);
+        results.extend(changes.into_iter().map(|change| (change, replayed)));
         Ok(())
     }
 
     /// Filters, projects and writes the results; returns how many records were written.
+    /// Results of a state rebuild (`replayed`) update what was published but are not
+    /// written again.
     fn emit(
         &mut self,
-        results: Vec<JoinChange>,
+        results: Vec<(JoinChange, bool)>,
         errors: &mut Vec<ProcessingError>,
     ) -> Result<usize> {
         if results.is_empty() {
             return Ok(0);
         }
+        let (results, replayed): (Vec<JoinChange>, Vec<bool>) = results.into_iter().unzip();
         let rows: Vec<Row> = results
             .iter()
             .map(|c| {
@@ -327,7 +358,7 @@ impl JoinTask {
         }
         let mut keep = Vec::with_capacity(results.len());
         let mut kinds = Vec::new();
-        for (change, pass) in results.iter().zip(passes) {
+        for ((change, pass), replayed) in results.iter().zip(passes).zip(replayed) {
             let kind = if pass {
                 if self.table_output {
                     self.published.put(change.key.clone(), ());
@@ -338,6 +369,7 @@ impl JoinTask {
             } else {
                 None
             };
+            let kind = kind.filter(|_| !replayed);
             keep.push(kind.is_some());
             kinds.extend(kind);
         }
