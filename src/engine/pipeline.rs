@@ -14,9 +14,8 @@ use crate::exec::eval::{Evaluator, predicate_mask};
 use crate::exec::source::SourceExec;
 use crate::log::ConsumedRecord;
 use crate::plan::naming::ColumnNamer;
-use crate::plan::select::{WINDOWEND, WINDOWSTART};
-use crate::plan::{ExprCompiler, FunctionResolver, PlanError, SourceInput, Typed};
-use crate::sql::SqlType;
+use crate::plan::select::{WINDOWEND, WINDOWSTART, in_clause, plan_where};
+use crate::plan::{ExprCompiler, FunctionResolver, SourceInput, Typed};
 use crate::sql::ast::{Expr, Query, SelectItem};
 
 /// A compiled one-source query that turns records into result rows.
@@ -29,15 +28,6 @@ pub struct RowPipeline {
 }
 
 /// "column cannot be resolved" as ksqlDB words it for the clause it came from.
-fn in_clause(clause: &str, err: PlanError) -> EngineError {
-    match err {
-        PlanError::UnknownColumn(name) => EngineError::Plan(PlanError::Type(format!(
-            "{clause} column '{name}' cannot be resolved."
-        ))),
-        other => EngineError::Plan(other),
-    }
-}
-
 impl RowPipeline {
     /// Plans `query` (one source, no aggregation) against `catalog`.
     pub fn try_new(
@@ -55,21 +45,7 @@ impl RowPipeline {
             scope: &input.scope,
             functions,
         };
-        let filter = match &query.where_clause {
-            None => None,
-            Some(predicate) => {
-                let typed = compiler
-                    .compile(predicate)
-                    .map_err(|e| in_clause("WHERE", e))?;
-                if typed.ty != SqlType::Boolean {
-                    return Err(EngineError::Statement(format!(
-                        "Type error in WHERE expression: Should evaluate to boolean but is {predicate} ({}) instead.",
-                        typed.ty
-                    )));
-                }
-                Some(typed)
-            }
-        };
+        let filter = plan_where(query, &compiler)?;
         let (columns, exprs) = project(query, &input, &compiler)?;
         let filter = filter
             .map(|f| Evaluator::try_new(session, &input.scope, std::slice::from_ref(&f)))
@@ -181,7 +157,9 @@ fn project(
     let mut columns: Vec<ResultColumn> = Vec::new();
     let mut exprs = Vec::new();
     for (alias, expr) in &items {
-        let typed = compiler.compile(expr).map_err(|e| in_clause("SELECT", e))?;
+        let typed = compiler
+            .compile(expr)
+            .map_err(|e| EngineError::Plan(in_clause("SELECT", e)))?;
         let name = match alias {
             Some(a) => a.clone(),
             None => namer.name_for(expr, &|n: &str| {

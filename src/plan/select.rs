@@ -120,7 +120,25 @@ pub fn output_schema(output: &[OutputColumn]) -> LogicalSchema {
 }
 
 /// Renames "column cannot be resolved" for the clause it came from, as ksqlDB words it.
-fn in_clause(clause: &str, err: PlanError) -> PlanError {
+/// The query's WHERE clause compiled, checked to be a BOOLEAN.
+pub fn plan_where(query: &Query, compiler: &ExprCompiler) -> Result<Option<Typed>> {
+    let Some(predicate) = &query.where_clause else {
+        return Ok(None);
+    };
+    let typed = compiler
+        .compile(predicate)
+        .map_err(|e| in_clause("WHERE", e))?;
+    if typed.ty != SqlType::Boolean {
+        return Err(PlanError::Type(format!(
+            "Type error in WHERE expression: Should evaluate to boolean but is {predicate} ({}) instead.",
+            typed.ty
+        )));
+    }
+    Ok(Some(typed))
+}
+
+/// An error compiling an expression of `clause`, in ksqlDB's words for an unknown column.
+pub fn in_clause(clause: &str, err: PlanError) -> PlanError {
     match err {
         PlanError::UnknownColumn(name) => {
             PlanError::Type(format!("{clause} column '{name}' cannot be resolved."))
@@ -159,21 +177,7 @@ pub fn plan_select(
         functions,
     };
 
-    let filter = match &query.where_clause {
-        None => None,
-        Some(predicate) => {
-            let typed = compiler
-                .compile(predicate)
-                .map_err(|e| in_clause("WHERE", e))?;
-            if typed.ty != SqlType::Boolean {
-                return Err(PlanError::Type(format!(
-                    "Type error in WHERE expression: Should evaluate to boolean but is {predicate} ({}) instead.",
-                    typed.ty
-                )));
-            }
-            Some(typed)
-        }
-    };
+    let filter = plan_where(query, &compiler)?;
 
     let mut table_functions = None;
     let (output, partition) = if TableFunctionLifter::has_table_functions(query, &compiler) {
