@@ -35,5 +35,6 @@ PRINT 'BALANCES' FROM BEGINNING;
 PRINT 'BALANCES_AUDITED' FROM BEGINNING;
 
 -- Pull queries read the tables as they are now.
-SELECT account, balance, events FROM balances WHERE account IN ('acc-1', 'acc-2');
+SELECT account, balance, events FROM balances ORDER BY account;
+SELECT account, balance FROM balances ORDER BY balance DESC LIMIT 1;
 SELECT account, balance FROM balances_audited WHERE account = 'acc-2';

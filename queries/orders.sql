@@ -41,3 +41,4 @@ PRINT 'REVENUE_BY_TIER' FROM BEGINNING;
 
 -- A pull query over the materialized table.
 SELECT tier, orders, revenue FROM revenue_by_tier WHERE tier = 'GOLD';
+SELECT tier, orders, revenue FROM revenue_by_tier ORDER BY revenue DESC;

@@ -26,6 +26,10 @@ impl Engine {
         if query.window.is_some() || !query.partition_by.is_empty() {
             return false;
         }
+        // Sorting and skipping are DataFusion's: the row pipeline streams in log order.
+        if !query.order_by.is_empty() || query.offset.is_some() {
+            return true;
+        }
         let is_table = |name: &str| self.catalog.source(name).is_some_and(|s| s.is_table());
         if !query.from.joins.is_empty() {
             return is_table(query.from.source.name.as_str())
@@ -56,9 +60,12 @@ impl Engine {
         // The context shares the engine session's catalog: the snapshot tables are
         // registered for this query only, and removed again below.
         let context = SessionContext::new_with_state(self.session.clone());
+        // ROWTIME is a pseudo-column: `SELECT *` does not show it (as on the ksql path),
+        // so a snapshot carries it only for a query that names it.
+        let with_rowtime = words.contains("ROWTIME");
         let mut registered = Vec::new();
         for source in sources {
-            let batch = self.snapshot_batch(&source)?;
+            let batch = self.snapshot_batch(&source, with_rowtime)?;
             let table =
                 MemTable::try_new(batch.schema(), vec![vec![batch]]).map_err(datafusion_error)?;
             let name = source.name.to_ascii_lowercase();
@@ -83,9 +90,11 @@ impl Engine {
     }
 
     /// Every current row of `source` (a table's latest row per key, or a stream's every
-    /// record) with its key, window bounds and ROWTIME, columns named in lower case.
-    fn snapshot_batch(&mut self, source: &Source) -> Result<RecordBatch> {
-        let text = format!("SELECT *, ROWTIME FROM `{}`;", source.name);
+    /// record) with its key, window bounds and, if asked, ROWTIME; columns named in
+    /// lower case.
+    fn snapshot_batch(&mut self, source: &Source, with_rowtime: bool) -> Result<RecordBatch> {
+        let rowtime = if with_rowtime { ", ROWTIME" } else { "" };
+        let text = format!("SELECT *{rowtime} FROM `{}`;", source.name);
         let statements = crate::sql::parse_statements(&text)?;
         let Some(StatementKind::Query(query)) = statements.into_iter().next().map(|s| s.kind)
         else {
@@ -158,4 +167,96 @@ fn to_rows(batches: &[RecordBatch]) -> Result<QueryRows> {
         append_rows(&rows.columns, &arrays, &mut rows.rows)?;
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::{Value, json};
+
+    use crate::engine::{AUTO_OFFSET_RESET, Engine, Outcome, QueryRows};
+    use crate::log::{Log, LogOptions};
+
+    fn engine_with_accounts() -> (tempfile::TempDir, Engine) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = Log::open(dir.path(), LogOptions::ephemeral()).expect("log");
+        let mut engine = Engine::new(Arc::clone(&log)).expect("engine");
+        engine.set_property(AUTO_OFFSET_RESET, "earliest");
+        engine
+            .execute(
+                "CREATE TABLE accounts (id STRING PRIMARY KEY, owner STRING, balance INT) \
+                   WITH (kafka_topic='accounts', value_format='JSON', partitions=2);
+                 INSERT INTO accounts (id, owner, balance) VALUES ('a', 'ann', 30);
+                 INSERT INTO accounts (id, owner, balance) VALUES ('b', 'bob', 10);
+                 INSERT INTO accounts (id, owner, balance) VALUES ('c', NULL, 20);
+                 INSERT INTO accounts (id, owner, balance) VALUES ('d', 'dan', 40);",
+            )
+            .expect("setup");
+        (dir, engine)
+    }
+
+    fn rows(engine: &mut Engine, sql: &str) -> QueryRows {
+        match engine.execute(sql).expect(sql).pop() {
+            Some(Outcome::Rows(rows)) => rows,
+            other => panic!("{sql}: expected rows, got {other:?}"),
+        }
+    }
+
+    fn names(rows: &QueryRows) -> Vec<&str> {
+        rows.columns.iter().map(|c| c.name.as_str()).collect()
+    }
+
+    #[test]
+    fn order_by_desc_with_limit_and_offset_sorts_then_skips() {
+        let (_dir, mut engine) = engine_with_accounts();
+        let result = rows(
+            &mut engine,
+            "SELECT id, balance FROM accounts ORDER BY balance DESC LIMIT 2 OFFSET 1;",
+        );
+        assert_eq!(names(&result), ["ID", "BALANCE"]);
+        assert_eq!(
+            result.rows,
+            vec![vec![json!("a"), json!(30)], vec![json!("c"), json!(20)]]
+        );
+    }
+
+    #[test]
+    fn nulls_first_and_last_are_honoured() {
+        let (_dir, mut engine) = engine_with_accounts();
+        let first = rows(
+            &mut engine,
+            "SELECT owner FROM accounts ORDER BY owner NULLS FIRST;",
+        );
+        let owners: Vec<Value> = first.rows.into_iter().map(|mut r| r.remove(0)).collect();
+        assert_eq!(
+            owners,
+            [Value::Null, json!("ann"), json!("bob"), json!("dan")]
+        );
+        let last = rows(
+            &mut engine,
+            "SELECT owner FROM accounts ORDER BY owner DESC NULLS LAST;",
+        );
+        let owners: Vec<Value> = last.rows.into_iter().map(|mut r| r.remove(0)).collect();
+        assert_eq!(
+            owners,
+            [json!("dan"), json!("bob"), json!("ann"), Value::Null]
+        );
+    }
+
+    #[test]
+    fn select_star_has_the_same_columns_on_both_paths() {
+        let (_dir, mut engine) = engine_with_accounts();
+        let ksql_path = rows(&mut engine, "SELECT * FROM accounts;");
+        let snapshot_path = rows(&mut engine, "SELECT * FROM accounts ORDER BY id;");
+        assert_eq!(names(&ksql_path), ["ID", "OWNER", "BALANCE"]);
+        assert_eq!(names(&snapshot_path), names(&ksql_path));
+        assert_eq!(snapshot_path.rows.len(), 4);
+        // A query naming ROWTIME still gets it.
+        let with_rowtime = rows(
+            &mut engine,
+            "SELECT id, ROWTIME FROM accounts ORDER BY ROWTIME;",
+        );
+        assert_eq!(names(&with_rowtime), ["ID", "ROWTIME"]);
+    }
 }

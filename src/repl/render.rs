@@ -4,6 +4,7 @@ use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use serde_json::Value;
 
 use crate::engine::{Outcome, QueryRows};
+use crate::sql::SqlType;
 
 /// A cell as the terminal shows it: text unquoted, NULL spelled out, JSON otherwise.
 pub fn cell_text(value: &Value) -> String {
@@ -11,6 +12,18 @@ pub fn cell_text(value: &Value) -> String {
         Value::Null => "null".to_string(),
         Value::String(s) => s.clone(),
         other => other.to_string(),
+    }
+}
+
+/// A cell of a column of type `ty`: a DECIMAL shows every digit of its scale
+/// (`115.50`, not `115.5`), since the JSON cell holds it as a plain number.
+pub fn typed_cell_text(value: &Value, ty: &SqlType) -> String {
+    match (value, ty) {
+        (Value::Number(number), SqlType::Decimal { scale, .. }) => match number.as_f64() {
+            Some(decimal) => format!("{decimal:.*}", usize::from(*scale)),
+            None => cell_text(value),
+        },
+        _ => cell_text(value),
     }
 }
 
@@ -22,7 +35,11 @@ pub fn render_table(rows: &QueryRows) -> String {
         .set_content_arrangement(ContentArrangement::Disabled)
         .set_header(rows.columns.iter().map(|c| c.name.clone()));
     for row in &rows.rows {
-        table.add_row(row.iter().map(cell_text));
+        table.add_row(
+            row.iter()
+                .zip(&rows.columns)
+                .map(|(cell, column)| typed_cell_text(cell, &column.ty)),
+        );
     }
     table.to_string()
 }
@@ -58,5 +75,30 @@ pub fn render_outcome(outcome: &Outcome) -> String {
             [one] => format!("Query {one} terminated."),
             many => format!("{} queries terminated.", many.len()),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::ResultColumn;
+
+    #[test]
+    fn decimals_show_their_scale_and_other_numbers_are_unchanged() {
+        let rows = QueryRows {
+            columns: vec![
+                ResultColumn::new("AMOUNT", SqlType::decimal(10, 2), false),
+                ResultColumn::new("RATIO", SqlType::Double, false),
+            ],
+            rows: vec![
+                vec![serde_json::json!(115.5), serde_json::json!(0.5)],
+                vec![serde_json::json!(-3), Value::Null],
+            ],
+        };
+        let table = render_table(&rows);
+        assert!(table.contains("115.50"), "{table}");
+        assert!(table.contains("-3.00"), "{table}");
+        assert!(table.contains("0.5 "), "{table}");
+        assert!(table.contains("null"), "{table}");
     }
 }

@@ -13,8 +13,8 @@ mod statement;
 pub use expr::{BinaryOp, Expr, FunctionArgs, UnaryOp, WhenThen};
 pub use literal::{Duration, Literal, TimeUnit};
 pub use query::{
-    AliasedSource, Emit, Join, JoinKind, JoinWindow, Query, Relation, SelectItem, WindowKind,
-    WindowSpec,
+    AliasedSource, Emit, Join, JoinKind, JoinWindow, OrderByItem, Query, Relation, SelectItem,
+    WindowKind, WindowSpec,
 };
 pub use statement::{
     AlterSource, AssertTopic, ColumnConstraint, ConnectorKind, CreateAsSelect, CreateConnector,

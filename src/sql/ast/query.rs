@@ -1,4 +1,5 @@
-//! SELECT queries: projection, sources and joins, windows, clauses, emit and limit.
+//! SELECT queries: projection, sources and joins, windows, clauses, ordering, emit,
+//! limit and offset.
 
 use super::{Duration, Expr, Ident};
 
@@ -12,8 +13,22 @@ pub struct Query {
     pub group_by: Vec<Expr>,
     pub partition_by: Vec<Expr>,
     pub having: Option<Expr>,
+    /// `ORDER BY`: only a pull query may sort (a push query's rows arrive as they change).
+    pub order_by: Vec<OrderByItem>,
     pub emit: Option<Emit>,
     pub limit: Option<u64>,
+    /// `OFFSET n`: rows skipped before LIMIT counts; pull queries only.
+    pub offset: Option<u64>,
+}
+
+/// One sort key of ORDER BY: `expr [ASC|DESC] [NULLS FIRST|LAST]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderByItem {
+    pub expr: Expr,
+    pub descending: bool,
+    /// `None` when not written: nulls then sort as the largest value (last when
+    /// ascending, first when descending), as in PostgreSQL and DataFusion.
+    pub nulls_first: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

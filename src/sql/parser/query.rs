@@ -1,12 +1,12 @@
 //! SELECT: projection, FROM with joins, WINDOW, WHERE, GROUP BY, PARTITION BY,
-//! HAVING, EMIT and LIMIT.
+//! HAVING, ORDER BY, EMIT, LIMIT and OFFSET.
 
 use sqlparser::tokenizer::Token;
 
 use super::Parser;
 use crate::sql::ast::{
-    AliasedSource, Duration, Emit, Expr, Join, JoinKind, JoinWindow, Query, Relation, SelectItem,
-    TimeUnit, WindowKind, WindowSpec,
+    AliasedSource, Duration, Emit, Expr, Join, JoinKind, JoinWindow, OrderByItem, Query, Relation,
+    SelectItem, TimeUnit, WindowKind, WindowSpec,
 };
 use crate::sql::error::Result;
 
@@ -42,12 +42,16 @@ impl Parser<'_> {
         } else {
             None
         };
+        let order_by = self.order_by_clause()?;
+        let emit_position = self.pos();
         let emit = self.emit_clause()?;
-        let limit = if self.eat_keyword("LIMIT") {
-            Some(self.unsigned()?)
-        } else {
-            None
-        };
+        if emit.is_some() && !order_by.is_empty() {
+            self.reset(emit_position);
+            return Err(self.error_here(
+                "ORDER BY is only for pull queries: a push query (EMIT) emits rows as they change and cannot sort them",
+            ));
+        }
+        let (limit, offset) = self.limit_offset(emit.is_some())?;
         Ok(Query {
             select,
             from,
@@ -56,9 +60,100 @@ impl Parser<'_> {
             group_by,
             partition_by,
             having,
+            order_by,
             emit,
             limit,
+            offset,
         })
+    }
+
+    /// The query of CREATE ... AS SELECT or INSERT INTO ... SELECT: it runs for ever,
+    /// so it has no order to sort by and no first row to skip from.
+    /// Grammar: persistent_query
+    pub fn persistent_query(&mut self) -> Result<Query> {
+        let start = self.pos();
+        let query = self.query()?;
+        let refused = if !query.order_by.is_empty() {
+            Some(("ORDER", "ORDER BY"))
+        } else if query.offset.is_some() {
+            Some(("OFFSET", "OFFSET"))
+        } else {
+            None
+        };
+        if let Some((keyword, clause)) = refused {
+            // Point the caret at the refused clause.
+            let end = self.pos();
+            self.reset(start);
+            while self.pos() < end && !self.keyword_at(0, keyword) {
+                self.advance();
+            }
+            return Err(self.error_here(format!(
+                "{clause} is only for pull queries: a persistent query runs continuously and emits rows as they change"
+            )));
+        }
+        Ok(query)
+    }
+
+    /// Grammar: order_by_clause
+    fn order_by_clause(&mut self) -> Result<Vec<OrderByItem>> {
+        if !self.eat_keywords(&["ORDER", "BY"]) {
+            return Ok(Vec::new());
+        }
+        let mut items = vec![self.order_by_item()?];
+        while self.eat(&Token::Comma, "','") {
+            items.push(self.order_by_item()?);
+        }
+        Ok(items)
+    }
+
+    /// Grammar: order_by_item
+    fn order_by_item(&mut self) -> Result<OrderByItem> {
+        let expr = self.expression()?;
+        let descending = if self.eat_keyword("DESC") {
+            true
+        } else {
+            self.eat_keyword("ASC");
+            false
+        };
+        let nulls_first = if self.eat_keyword("NULLS") {
+            if self.eat_keyword("FIRST") {
+                Some(true)
+            } else if self.eat_keyword("LAST") {
+                Some(false)
+            } else {
+                return Err(self.expected_error());
+            }
+        } else {
+            None
+        };
+        Ok(OrderByItem {
+            expr,
+            descending,
+            nulls_first,
+        })
+    }
+
+    /// `LIMIT n` and `OFFSET m` in either order; a push query (`is_push`) may not skip
+    /// rows, since it has no first row to count from.
+    /// Grammar: limit_offset
+    fn limit_offset(&mut self, is_push: bool) -> Result<(Option<u64>, Option<u64>)> {
+        let mut limit = None;
+        let mut offset = None;
+        loop {
+            if limit.is_none() && self.eat_keyword("LIMIT") {
+                limit = Some(self.unsigned()?);
+            } else if offset.is_none() && self.at_keyword("OFFSET") {
+                if is_push {
+                    return Err(self.error_here(
+                        "OFFSET is only for pull queries: a push query (EMIT) has no first row to skip from",
+                    ));
+                }
+                self.advance();
+                offset = Some(self.unsigned()?);
+            } else {
+                return Ok((limit, offset));
+            }
+        }
     }
 
     /// Grammar: select_items
@@ -92,7 +187,11 @@ impl Parser<'_> {
         if self.eat_keyword("AS") {
             return Ok(Some(self.ident()?));
         }
-        if self.at_ident() {
+        // ORDER and OFFSET stay usable as names, so they end a FROM only where they
+        // start their clause.
+        let starts_clause = (self.keyword_at(0, "ORDER") && self.keyword_at(1, "BY"))
+            || (self.keyword_at(0, "OFFSET") && matches!(self.peek_at(1), Token::Number(..)));
+        if self.at_ident() && !starts_clause {
             return Ok(Some(self.ident()?));
         }
         Ok(None)
@@ -282,6 +381,81 @@ impl Parser<'_> {
             Ok(Some(Emit::Final))
         } else {
             Err(self.expected_error())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sql::ast::StatementKind;
+    use crate::sql::parse_statements;
+
+    fn query(sql: &str) -> crate::sql::ast::Query {
+        let statements = parse_statements(sql).expect(sql);
+        match statements.into_iter().next().map(|s| s.kind) {
+            Some(StatementKind::Query(query)) => *query,
+            other => panic!("{sql}: expected a query, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn order_by_limit_offset_parse_and_print_back() {
+        let q = query("SELECT a, b FROM t ORDER BY a DESC NULLS LAST, b LIMIT 3 OFFSET 1;");
+        assert_eq!(q.order_by.len(), 2);
+        assert!(q.order_by[0].descending);
+        assert_eq!(q.order_by[0].nulls_first, Some(false));
+        assert!(!q.order_by[1].descending);
+        assert_eq!(q.order_by[1].nulls_first, None);
+        assert_eq!((q.limit, q.offset), (Some(3), Some(1)));
+        let printed = q.to_string();
+        assert_eq!(
+            printed,
+            "SELECT A, B FROM T ORDER BY A DESC NULLS LAST, B LIMIT 3 OFFSET 1"
+        );
+        assert_eq!(query(&format!("{printed};")), q);
+    }
+
+    #[test]
+    fn offset_may_come_before_limit_and_order_may_name_a_column() {
+        let q = query("SELECT * FROM t OFFSET 2 LIMIT 5;");
+        assert_eq!(
+            (q.limit, q.offset, q.from.source.alias),
+            (Some(5), Some(2), None)
+        );
+        let q = query("SELECT order, offset FROM t ORDER BY order ASC NULLS FIRST;");
+        assert_eq!(q.order_by[0].nulls_first, Some(true));
+        assert_eq!(
+            query("SELECT * FROM t x;")
+                .from
+                .source
+                .alias
+                .map(|a| a.to_string()),
+            Some("X".into())
+        );
+    }
+
+    #[test]
+    fn push_and_persistent_queries_refuse_order_by_and_offset() {
+        for (sql, wanted) in [
+            (
+                "SELECT * FROM s ORDER BY a EMIT CHANGES;",
+                "ORDER BY is only for pull queries",
+            ),
+            (
+                "SELECT * FROM s EMIT CHANGES LIMIT 2 OFFSET 1;",
+                "OFFSET is only for pull queries",
+            ),
+            (
+                "CREATE STREAM x AS SELECT * FROM s ORDER BY a;",
+                "ORDER BY is only for pull queries",
+            ),
+            (
+                "INSERT INTO x SELECT * FROM s OFFSET 1;",
+                "OFFSET is only for pull queries",
+            ),
+        ] {
+            let error = parse_statements(sql).expect_err(sql).to_string();
+            assert!(error.contains(wanted), "{sql}: {error}");
         }
     }
 }

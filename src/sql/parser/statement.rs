@@ -81,7 +81,7 @@ impl Parser<'_> {
         if !is_source && !self.at(&Token::LParen, "'('") {
             let properties = self.optional_properties()?;
             if self.eat_keyword("AS") {
-                let query = Box::new(self.query()?);
+                let query = Box::new(self.persistent_query()?);
                 return Ok(StatementKind::CreateAsSelect(CreateAsSelect {
                     or_replace,
                     kind,
@@ -258,7 +258,7 @@ impl Parser<'_> {
         let target = self.ident()?;
         if self.at_keyword("SELECT") || self.at_keyword("WITH") {
             let properties = self.optional_properties()?;
-            let query = Box::new(self.query()?);
+            let query = Box::new(self.persistent_query()?);
             return Ok(StatementKind::InsertInto(InsertInto {
                 target,
                 properties,

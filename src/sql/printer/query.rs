@@ -5,8 +5,8 @@ use std::fmt;
 use super::expr::write_operand;
 use super::write_list;
 use crate::sql::ast::{
-    AliasedSource, Emit, Expr, Join, JoinKind, JoinWindow, Query, Relation, SelectItem, WindowKind,
-    WindowSpec,
+    AliasedSource, Emit, Expr, Join, JoinKind, JoinWindow, OrderByItem, Query, Relation,
+    SelectItem, WindowKind, WindowSpec,
 };
 
 impl fmt::Display for Query {
@@ -31,13 +31,34 @@ impl fmt::Display for Query {
         if let Some(condition) = &self.having {
             write!(f, " HAVING {condition}")?;
         }
+        if !self.order_by.is_empty() {
+            f.write_str(" ORDER BY ")?;
+            write_list(f, &self.order_by)?;
+        }
         if let Some(emit) = &self.emit {
             write!(f, " {emit}")?;
         }
         if let Some(limit) = self.limit {
             write!(f, " LIMIT {limit}")?;
         }
+        if let Some(offset) = self.offset {
+            write!(f, " OFFSET {offset}")?;
+        }
         Ok(())
+    }
+}
+
+impl fmt::Display for OrderByItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.expr)?;
+        if self.descending {
+            f.write_str(" DESC")?;
+        }
+        match self.nulls_first {
+            Some(true) => f.write_str(" NULLS FIRST"),
+            Some(false) => f.write_str(" NULLS LAST"),
+            None => Ok(()),
+        }
     }
 }
 
