@@ -44,9 +44,9 @@ impl Engine {
         let name = drop.name.as_str();
         let Some(source) = self.catalog.source(name).cloned() else {
             return if drop.if_exists {
-                Ok(Outcome::SourceDropped {
-                    name: name.to_string(),
-                })
+                Ok(Outcome::Message(format!(
+                    "{name} does not exist; nothing to drop."
+                )))
             } else {
                 Err(EngineError::Statement(format!(
                     "Source {name} does not exist."
