@@ -61,6 +61,7 @@ impl JoinExec {
                 right_seen: i64::MIN,
                 stream_time: i64::MIN,
                 unmatched: KeyedStore::default(),
+                clock: KeyedStore::default(),
             }),
             JoinFlavor::StreamTable => JoinExec::StreamTable(StreamTableJoinExec {
                 sides,
@@ -184,6 +185,8 @@ pub struct WindowedJoinExec {
     stream_time: i64,
     /// Rows without a match yet, by `[is_left, time, join key...]`.
     unmatched: KeyedStore<Row, Vec<Row>>,
+    /// `[left_seen, right_seen, stream_time]` as of the last batch, for a restart.
+    clock: KeyedStore<(), Vec<i64>>,
 }
 
 impl WindowedJoinExec {
@@ -353,6 +356,7 @@ impl WindowedJoinExec {
             }
             store.purge(|_, rows| rows.is_empty());
         }
+        self.save_clock();
     }
 }
 
@@ -508,5 +512,6 @@ impl TableTableJoinExec {
     }
 }
 
+mod stores;
 #[cfg(test)]
 mod tests;
