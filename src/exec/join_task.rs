@@ -46,6 +46,7 @@ struct InputReader {
 /// A decoded source row waiting for its turn.
 struct Pending {
     input: usize,
+    offset: u64,
     change: JoinChange,
     join_key: Row,
 }
@@ -239,12 +240,26 @@ impl JoinTask {
         if read.is_empty() {
             return Ok(0);
         }
+        // A partition with more records than this batch holds may have rows older than
+        // another partition's later rows: those wait for the next poll, as Kafka Streams
+        // waits for every partition to have buffered data before picking the oldest.
+        let horizon = read
+            .iter()
+            .zip(&queues)
+            .filter(|((r, records), _)| {
+                let end = self.readers[*r].reader.partition().end_offset();
+                records.last().is_some_and(|last| last.offset + 1 < end)
+            })
+            .filter_map(|(_, queue)| queue.iter().map(|p| p.change.rowtime).max())
+            .min()
+            .unwrap_or(i64::MAX);
         let mut results = Vec::new();
         // Always the queue whose next row is oldest, as Kafka Streams picks partitions.
         while let Some(next) = queues
             .iter()
             .enumerate()
             .filter_map(|(q, queue)| queue.front().map(|p| (p.change.rowtime, q)))
+            .filter(|(rowtime, _)| *rowtime <= horizon)
             .min()
             .map(|(_, q)| q)
         {
@@ -253,11 +268,25 @@ impl JoinTask {
             };
             self.feed(pending, &mut results, &mut errors)?;
         }
+        // What a partition did not process is read again next time.
+        for ((r, records), queue) in read.iter_mut().zip(&queues) {
+            if let Some(first_left) = queue.front() {
+                records.retain(|record| record.offset < first_left.offset);
+                // Their errors are reported when they are processed.
+                let partition = self.readers[*r].reader.partition();
+                errors.retain(|e| {
+                    e.topic != partition.topic()
+                        || e.partition != partition.id()
+                        || e.offset < first_left.offset
+                });
+            }
+        }
         let written = self.emit(results, &mut errors)?;
         for join in &mut self.joins {
             join.purge();
         }
         let count: usize = read.iter().map(|(_, records)| records.len()).sum();
+        read.retain(|(_, records)| !records.is_empty());
         match self.committer.clone() {
             Some(committer) => {
                 for (r, records) in &read {
@@ -310,6 +339,7 @@ impl JoinTask {
             let values = row_of(&columns, row)?;
             out.push_back(Pending {
                 input,
+                offset: offsets.value(row) as u64,
                 change: JoinChange {
                     kind: batch.kind(row),
                     key: values[..key_count].to_vec(),
