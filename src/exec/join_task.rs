@@ -21,7 +21,7 @@ use super::change::RowKind;
 use super::error::{ExecError, Result};
 use super::eval::{Evaluator, predicate_mask};
 use super::join_exec::{JoinChange, JoinExec, Side};
-use super::join_rows::{Row, null_row, row_of, rows_to_batch, scope_schema};
+use super::join_rows::{Row, null_row, row_of, rows_into_batch, rows_to_batch, scope_schema};
 use super::processing_log::ProcessingError;
 use super::select_task::TaskMetrics;
 use super::sink::SinkExec;
@@ -398,22 +398,22 @@ impl JoinTask {
     /// were written.
     fn emit(
         &mut self,
-        results: Vec<JoinChange>,
+        mut results: Vec<JoinChange>,
         errors: &mut Vec<ProcessingError>,
     ) -> Result<usize> {
         if results.is_empty() {
             return Ok(0);
         }
+        // The rows move into the batch; kinds, keys and times stay in `results`.
         let rows: Vec<Row> = results
-            .iter()
+            .iter_mut()
             .map(|c| {
-                let mut row = c.row.clone();
+                let mut row = std::mem::take(&mut c.row);
                 row.extend(c.key.iter().cloned());
                 row
             })
             .collect();
-        let refs: Vec<&Row> = rows.iter().collect();
-        let batch = rows_to_batch(&self.result_schema, &refs)?;
+        let batch = rows_into_batch(&self.result_schema, rows)?;
         let mut passes: Vec<bool> = results.iter().map(|c| c.kind != RowKind::Delete).collect();
         if let Some(filter) = &self.filter {
             let evaluated = filter.evaluate(&batch)?;
