@@ -381,11 +381,12 @@ impl StreamTableJoinExec {
         if found.is_none() && !self.sides.keeps_left {
             return;
         }
+        // The stream row is not needed after this: it becomes the result's left side.
+        let mut row = change.row;
+        row.extend_from_slice(found.unwrap_or(&self.sides.right_nulls));
         out.push(JoinChange {
             kind: RowKind::Insert,
-            row: self
-                .sides
-                .joined(Some(&change.row), found.map(Vec::as_slice)),
+            row,
             key,
             rowtime: change.rowtime,
         });
