@@ -61,6 +61,9 @@ fn main() -> ExitCode {
             Command::Bench(runnel::cli::bench::BenchCommand::Engine(args)) => {
                 runnel::cli::bench_engine::run(args)
             }
+            Command::Bench(runnel::cli::bench::BenchCommand::Join(args)) => {
+                runnel::cli::bench_join::run(args)
+            }
             Command::Bench(cmd) => runnel::cli::bench::run(&cli.data_dir, cmd).map_err(Into::into),
             Command::Run(args) => runnel::cli::run::run(&cli.data_dir, args),
             Command::Test(args) => runnel::cli::test::run(args),

@@ -71,6 +71,9 @@ pub enum BenchCommand {
     },
     /// End-to-end query throughput and peak memory (see `cli::bench_engine`).
     Engine(super::bench_engine::BenchEngineArgs),
+    /// Joins and EMIT FINAL over long inputs: throughput and memory at checkpoints (see
+    /// `cli::bench_join`).
+    Join(super::bench_join::BenchJoinArgs),
 }
 
 /// The measured figures.
@@ -105,7 +108,7 @@ pub fn run(_data_dir: &Path, command: BenchCommand) -> Result<ExitCode> {
     } = command
     else {
         return Err(LogError::Internal(
-            "`bench engine` is run by cli::bench_engine::run (a bug)".into(),
+            "`bench engine` and `bench join` run elsewhere (a bug)".into(),
         ));
     };
     let base = scratch_dir.unwrap_or_else(std::env::temp_dir);

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod bench_engine;
+pub mod bench_join;
 pub mod fmt;
 pub mod group;
 pub mod run;

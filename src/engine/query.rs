@@ -245,9 +245,11 @@ impl Engine {
         plan: &JoinPlan,
         sink: &Arc<Source>,
     ) -> Result<Outcome> {
+        let changelog = self.query_changelog(&id, 1)?;
         let task = JoinTask::try_new(&self.log, &self.session, plan, sink, &id, &|partition| {
             self.start_offset(partition)
-        })?;
+        })?
+        .with_changelog(Arc::clone(changelog.partition(0)?))?;
         // Every input is a source of the query, so that none can be dropped under it.
         let info = QueryInfo {
             id: id.clone(),

@@ -61,6 +61,7 @@ impl JoinExec {
                 right_seen: i64::MIN,
                 stream_time: i64::MIN,
                 unmatched: KeyedStore::default(),
+                clock: KeyedStore::default(),
             }),
             JoinFlavor::StreamTable => JoinExec::StreamTable(StreamTableJoinExec {
                 sides,
@@ -184,6 +185,8 @@ pub struct WindowedJoinExec {
     stream_time: i64,
     /// Rows without a match yet, by `[is_left, time, join key...]`.
     unmatched: KeyedStore<Row, Vec<Row>>,
+    /// `[left_seen, right_seen, stream_time]` as of the last batch, for a restart.
+    clock: KeyedStore<(), Vec<i64>>,
 }
 
 impl WindowedJoinExec {
@@ -353,6 +356,7 @@ impl WindowedJoinExec {
             }
             store.purge(|_, rows| rows.is_empty());
         }
+        self.save_clock();
     }
 }
 
@@ -377,11 +381,12 @@ impl StreamTableJoinExec {
         if found.is_none() && !self.sides.keeps_left {
             return;
         }
+        // The stream row is not needed after this: it becomes the result's left side.
+        let mut row = change.row;
+        row.extend_from_slice(found.unwrap_or(&self.sides.right_nulls));
         out.push(JoinChange {
             kind: RowKind::Insert,
-            row: self
-                .sides
-                .joined(Some(&change.row), found.map(Vec::as_slice)),
+            row,
             key,
             rowtime: change.rowtime,
         });
@@ -508,5 +513,6 @@ impl TableTableJoinExec {
     }
 }
 
+mod stores;
 #[cfg(test)]
 mod tests;

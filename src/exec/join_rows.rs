@@ -46,16 +46,31 @@ pub fn row_of(columns: &[ArrayRef], row: usize) -> Result<Row> {
 
 /// The rows as a batch of `schema`.
 pub fn rows_to_batch(schema: &SchemaRef, rows: &[&Row]) -> Result<RecordBatch> {
-    let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
-    for (i, field) in schema.fields().iter().enumerate() {
-        let array = if rows.is_empty() {
+    rows_into_batch(schema, rows.iter().map(|r| (*r).clone()).collect())
+}
+
+/// The rows as a batch of `schema`, their values moved rather than copied.
+pub fn rows_into_batch(schema: &SchemaRef, rows: Vec<Row>) -> Result<RecordBatch> {
+    let count = rows.len();
+    let mut values: Vec<Vec<ScalarValue>> = (0..schema.fields().len())
+        .map(|_| Vec::with_capacity(count))
+        .collect();
+    for row in rows {
+        // A short row leaves its columns short: the batch below refuses it.
+        for (column, value) in values.iter_mut().zip(row) {
+            column.push(value);
+        }
+    }
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(values.len());
+    for (field, column) in schema.fields().iter().zip(values) {
+        let array = if column.is_empty() {
             arrow::array::new_empty_array(field.data_type())
         } else {
-            ScalarValue::iter_to_array(rows.iter().map(|r| r[i].clone()))?
+            ScalarValue::iter_to_array(column)?
         };
         columns.push(conform(array, field.data_type())?);
     }
-    let options = arrow::array::RecordBatchOptions::new().with_row_count(Some(rows.len()));
+    let options = arrow::array::RecordBatchOptions::new().with_row_count(Some(count));
     Ok(RecordBatch::try_new_with_options(
         Arc::clone(schema),
         columns,

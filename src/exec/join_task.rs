@@ -5,6 +5,10 @@
 //! to: the join re-keys within the task (the target design routes a source whose join
 //! key is not its key through an internal `-repartition` topic, and runs a task per
 //! partition of co-partitioned inputs).
+//!
+//! With a changelog ([`JoinTask::with_changelog`]) the steps' state, what the result
+//! table published and every input partition's position are committed together with
+//! each batch's output, so a restart restores them instead of refolding the inputs.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -17,37 +21,34 @@ use super::change::RowKind;
 use super::error::{ExecError, Result};
 use super::eval::{Evaluator, predicate_mask};
 use super::join_exec::{JoinChange, JoinExec, Side};
-use super::join_rows::{Row, null_row, row_of, rows_to_batch, scope_schema};
+use super::join_rows::{Row, null_row, row_of, rows_into_batch, rows_to_batch, scope_schema};
 use super::processing_log::ProcessingError;
 use super::select_task::TaskMetrics;
 use super::sink::SinkExec;
 use super::source::SourceExec;
 use super::source_reader::SourceReader;
+use super::task_commit::TaskCommitter;
 use crate::catalog::Source;
-use crate::log::{ConsumedRecord, Log};
+use crate::log::{ConsumedRecord, Log, Partition};
 use crate::plan::join::JoinPlan;
 use crate::plan::select::{ROWOFFSET, ROWTIME};
 use crate::plan::{Scope, Typed};
 use crate::sql::ast::SourceKind;
-use crate::state::KeyedStore;
+use crate::state::codec::{I64Codec, ScalarsCodec, UnitCodec};
+use crate::state::{DurableStore, KeyedStore};
 
 /// One partition of one input, and where the task is in it.
 struct InputReader {
     input: usize,
     reader: SourceReader,
-    /// The position committed before a restart. Join state has no changelog yet, so a
-    /// restarted task rebuilds it as a fold over its inputs from their start: records
-    /// below this offset update the state again but their output is not written twice.
-    replay_until: u64,
 }
 
 /// A decoded source row waiting for its turn.
 struct Pending {
     input: usize,
+    offset: u64,
     change: JoinChange,
     join_key: Row,
-    /// Part of a restarted task's state rebuild: its results were written before.
-    replayed: bool,
 }
 
 /// Runs a join query over all partitions of its inputs.
@@ -68,6 +69,11 @@ pub struct JoinTask {
     table_output: bool,
     /// A table result's keys whose last output was a row: only these get tombstones.
     published: KeyedStore<Row, ()>,
+    /// The next offset of each input partition (by reader index), committed with the
+    /// state: the changelog checkpoint has room for one source position only.
+    positions: KeyedStore<i64, i64>,
+    /// Commits each batch's output, state and positions together.
+    committer: Option<TaskCommitter>,
     pub metrics: TaskMetrics,
     /// Errors since the engine last drained them into the processing log.
     pub errors: Vec<ProcessingError>,
@@ -92,23 +98,8 @@ impl JoinTask {
             let topic = log.existing_topic(&input.source.topic)?;
             for partition in topic.partitions() {
                 let start = default_offset(partition);
-                let mut reader = SourceReader::new(log, Arc::clone(partition), group, start);
-                let tp = crate::log::TopicPartition {
-                    topic: partition.topic().to_string(),
-                    partition: partition.id(),
-                };
-                let replay_until = match log.committed_offset(group, &tp) {
-                    Some(committed) => {
-                        reader.seek(partition.log_start_offset());
-                        committed
-                    }
-                    None => 0,
-                };
-                readers.push(InputReader {
-                    input: i,
-                    reader,
-                    replay_until,
-                });
+                let reader = SourceReader::new(log, Arc::clone(partition), group, start);
+                readers.push(InputReader { input: i, reader });
             }
             decoders.push(SourceExec::try_new(input)?);
             let keys: &[Typed] = if i == 0 {
@@ -167,9 +158,60 @@ impl JoinTask {
             sink: SinkExec::try_new(sink, topic, &is_key)?.with_sink_timestamp(sink)?,
             table_output: plan.kind == SourceKind::Table,
             published: KeyedStore::default(),
+            positions: KeyedStore::default(),
+            committer: None,
             metrics: TaskMetrics::default(),
             errors: Vec::new(),
         })
+    }
+
+    /// Records the task's state in `changelog` (its partition of the query's changelog
+    /// topic), restores it from there and resumes every input where the last committed
+    /// batch left it, skipping output a crashed run already appended.
+    pub fn with_changelog(mut self, changelog: Arc<Partition>) -> Result<Self> {
+        for (step, join) in self.joins.iter_mut().enumerate() {
+            join.make_durable(step);
+        }
+        self.published =
+            KeyedStore::with_changelog("published", Arc::new(ScalarsCodec), Arc::new(UnitCodec));
+        self.positions =
+            KeyedStore::with_changelog("positions", Arc::new(I64Codec), Arc::new(I64Codec));
+        // The starting positions, which a new task's first checkpoint records and a
+        // restored one overwrites.
+        for (r, input_reader) in self.readers.iter().enumerate() {
+            self.positions
+                .put(r as i64, input_reader.reader.next_offset() as i64);
+        }
+        // A keyless result goes to one fixed partition, so that a replay repeats it.
+        self.sink = self.sink.with_null_key_partition(0);
+        let committer = TaskCommitter::new(changelog);
+        {
+            let (mut stores, sink) = self.stores_and_sink();
+            committer.restore(&mut stores, sink, 0)?;
+        }
+        for (r, input_reader) in self.readers.iter_mut().enumerate() {
+            if let Some(offset) = self.positions.get(&(r as i64)) {
+                input_reader
+                    .reader
+                    .seek(u64::try_from(*offset).unwrap_or(0));
+            }
+        }
+        for join in &mut self.joins {
+            join.resume_clock();
+        }
+        self.committer = Some(committer);
+        Ok(self)
+    }
+
+    /// Every store of the task, and the sink, borrowed together for a commit.
+    fn stores_and_sink(&mut self) -> (Vec<&mut dyn DurableStore>, &mut SinkExec) {
+        let mut stores: Vec<&mut dyn DurableStore> = Vec::new();
+        for join in &mut self.joins {
+            stores.extend(join.stores_mut());
+        }
+        stores.push(&mut self.published);
+        stores.push(&mut self.positions);
+        (stores, &mut self.sink)
     }
 
     /// How many rows the join steps hold (their buffers and tables).
@@ -198,12 +240,26 @@ impl JoinTask {
         if read.is_empty() {
             return Ok(0);
         }
+        // A partition with more records than this batch holds may have rows older than
+        // another partition's later rows: those wait for the next poll, as Kafka Streams
+        // waits for every partition to have buffered data before picking the oldest.
+        let horizon = read
+            .iter()
+            .zip(&queues)
+            .filter(|((r, records), _)| {
+                let end = self.readers[*r].reader.partition().end_offset();
+                records.last().is_some_and(|last| last.offset + 1 < end)
+            })
+            .filter_map(|(_, queue)| queue.iter().map(|p| p.change.rowtime).max())
+            .min()
+            .unwrap_or(i64::MAX);
         let mut results = Vec::new();
         // Always the queue whose next row is oldest, as Kafka Streams picks partitions.
         while let Some(next) = queues
             .iter()
             .enumerate()
             .filter_map(|(q, queue)| queue.front().map(|p| (p.change.rowtime, q)))
+            .filter(|(rowtime, _)| *rowtime <= horizon)
             .min()
             .map(|(_, q)| q)
         {
@@ -212,24 +268,46 @@ impl JoinTask {
             };
             self.feed(pending, &mut results, &mut errors)?;
         }
+        // What a partition did not process is read again next time.
+        for ((r, records), queue) in read.iter_mut().zip(&queues) {
+            if let Some(first_left) = queue.front() {
+                records.retain(|record| record.offset < first_left.offset);
+                // Their errors are reported when they are processed.
+                let partition = self.readers[*r].reader.partition();
+                errors.retain(|e| {
+                    e.topic != partition.topic()
+                        || e.partition != partition.id()
+                        || e.offset < first_left.offset
+                });
+            }
+        }
         let written = self.emit(results, &mut errors)?;
         for join in &mut self.joins {
             join.purge();
         }
         let count: usize = read.iter().map(|(_, records)| records.len()).sum();
+        read.retain(|(_, records)| !records.is_empty());
+        match self.committer.clone() {
+            Some(committer) => {
+                for (r, records) in &read {
+                    if let Some(last) = records.last() {
+                        self.positions.put(*r as i64, last.offset as i64 + 1);
+                    }
+                }
+                let (mut stores, sink) = self.stores_and_sink();
+                // The positions store holds the source positions; the checkpoint's own
+                // field is left at 0.
+                committer.commit_batch(sink, &mut stores, 0, i64::MIN)?;
+            }
+            None => self.sink.flush()?,
+        }
         self.metrics.records_in += count as u64;
         self.metrics.records_out += written as u64;
         self.metrics.errors += errors.len() as u64;
         self.errors.append(&mut errors);
+        // Kept for `runnel group` (lag); the changelog positions are what a restart uses.
         for (r, records) in read {
-            let input_reader = &mut self.readers[r];
-            let next = records.last().map_or(0, |last| last.offset + 1);
-            if next <= input_reader.replay_until {
-                // Still rebuilding: the committed position stays where it was.
-                input_reader.reader.seek(next);
-            } else {
-                input_reader.reader.commit(log, &records)?;
-            }
+            self.readers[r].reader.commit(log, &records)?;
         }
         Ok(count)
     }
@@ -261,7 +339,7 @@ impl JoinTask {
             let values = row_of(&columns, row)?;
             out.push_back(Pending {
                 input,
-                replayed: (offsets.value(row) as u64) < input_reader.replay_until,
+                offset: offsets.value(row) as u64,
                 change: JoinChange {
                     kind: batch.kind(row),
                     key: values[..key_count].to_vec(),
@@ -278,10 +356,9 @@ impl JoinTask {
     fn feed(
         &mut self,
         pending: Pending,
-        results: &mut Vec<(JoinChange, bool)>,
+        results: &mut Vec<JoinChange>,
         errors: &mut Vec<ProcessingError>,
     ) -> Result<()> {
-        let replayed = pending.replayed;
         let (first, side) = match pending.input {
             0 => (0, Side::Left),
             j => (j - 1, Side::Right),
@@ -313,32 +390,30 @@ impl JoinTask {
             }
             changes = next;
         }
-        results.extend(changes.into_iter().map(|change| (change, replayed)));
+        results.extend(changes);
         Ok(())
     }
 
-    /// Filters, projects and writes the results; returns how many records were written.
-    /// Results of a state rebuild (`replayed`) update what was published but are not
-    /// written again.
+    /// Filters, projects and buffers the results in the sink; returns how many records
+    /// were written.
     fn emit(
         &mut self,
-        results: Vec<(JoinChange, bool)>,
+        mut results: Vec<JoinChange>,
         errors: &mut Vec<ProcessingError>,
     ) -> Result<usize> {
         if results.is_empty() {
             return Ok(0);
         }
-        let (results, replayed): (Vec<JoinChange>, Vec<bool>) = results.into_iter().unzip();
+        // The rows move into the batch; kinds, keys and times stay in `results`.
         let rows: Vec<Row> = results
-            .iter()
+            .iter_mut()
             .map(|c| {
-                let mut row = c.row.clone();
+                let mut row = std::mem::take(&mut c.row);
                 row.extend(c.key.iter().cloned());
                 row
             })
             .collect();
-        let refs: Vec<&Row> = rows.iter().collect();
-        let batch = rows_to_batch(&self.result_schema, &refs)?;
+        let batch = rows_into_batch(&self.result_schema, rows)?;
         let mut passes: Vec<bool> = results.iter().map(|c| c.kind != RowKind::Delete).collect();
         if let Some(filter) = &self.filter {
             let evaluated = filter.evaluate(&batch)?;
@@ -358,7 +433,7 @@ impl JoinTask {
         }
         let mut keep = Vec::with_capacity(results.len());
         let mut kinds = Vec::new();
-        for ((change, pass), replayed) in results.iter().zip(passes).zip(replayed) {
+        for (change, pass) in results.iter().zip(passes) {
             let kind = if pass {
                 if self.table_output {
                     self.published.put(change.key.clone(), ());
@@ -369,7 +444,6 @@ impl JoinTask {
             } else {
                 None
             };
-            let kind = kind.filter(|_| !replayed);
             keep.push(kind.is_some());
             kinds.extend(kind);
         }
@@ -395,7 +469,7 @@ impl JoinTask {
         );
         let written = self
             .sink
-            .write(&evaluated.arrays, &kinds, &rowtimes, None)?;
+            .write_buffered(&evaluated.arrays, &kinds, &rowtimes, None)?;
         for (_, message) in self.sink.skipped.drain(..) {
             errors.push(ProcessingError {
                 topic: String::new(),
