@@ -18,10 +18,8 @@ impl StateCodec<WindowKey> for WindowKeyCodec {
         Ok(())
     }
     fn decode(&self, input: &mut StateReader<'_>) -> Result<WindowKey, String> {
-        Ok(WindowKey {
-            group: ScalarsCodec.decode(input)?,
-            start: input.i64()?,
-        })
+        let group = ScalarsCodec.decode(input)?;
+        Ok(WindowKey::new(group, input.i64()?))
     }
 }
 

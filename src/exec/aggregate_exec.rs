@@ -5,6 +5,7 @@
 //! group-window: the new result, or a tombstone for a session window merged away.
 
 use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use datafusion::common::ScalarValue;
@@ -48,11 +49,45 @@ pub(super) struct WindowState {
 }
 
 /// Where a group's state lives: one key per time window (or the group alone).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// The key hashes its scalars once, when it is made: a row looks its key up several
+/// times (in the store and in its changelog's set of changed keys), and hashing a
+/// `ScalarValue` each time was a sixth of the aggregate's cost.
+#[derive(Debug, Clone)]
 pub(super) struct WindowKey {
     pub(super) group: Vec<ScalarValue>,
     pub(super) start: i64,
+    hash: u64,
 }
+
+impl WindowKey {
+    pub(super) fn new(group: Vec<ScalarValue>, start: i64) -> Self {
+        // Fixed SipHash keys: the store's map hashes this value again with its own
+        // random keys, so one group's key always lands in the same place within a run.
+        let mut hasher = std::hash::DefaultHasher::new();
+        group.hash(&mut hasher);
+        start.hash(&mut hasher);
+        WindowKey {
+            group,
+            start,
+            hash: hasher.finish(),
+        }
+    }
+}
+
+impl Hash for WindowKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+impl PartialEq for WindowKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && self.start == other.start && self.group == other.group
+    }
+}
+
+impl Eq for WindowKey {}
 
 /// The aggregates of a query and their state.
 pub struct AggregateExec {
@@ -198,20 +233,18 @@ impl AggregateExec {
                 self.apply_session(group, plan, args, rowtime, addition, out)
             }
             Some(plan) => {
-                for (start, end) in plan.windows_for(rowtime) {
-                    if plan.is_closed(end, self.stream_time) {
-                        continue;
-                    }
-                    self.apply_window(
-                        group.clone(),
-                        Some((start, end)),
-                        args,
-                        rowtime,
-                        addition,
-                        out,
-                    )?;
+                let stream_time = self.stream_time;
+                let mut windows = plan.windows_for(rowtime);
+                windows.retain(|&(_, end)| !plan.is_closed(end, stream_time));
+                // The last window takes the group itself: a tumbling window (one per
+                // row) never copies it.
+                let Some(last) = windows.pop() else {
+                    return Ok(());
+                };
+                for window in windows {
+                    self.apply_window(group.clone(), Some(window), args, rowtime, addition, out)?;
                 }
-                Ok(())
+                self.apply_window(group, Some(last), args, rowtime, addition, out)
             }
         }
     }
@@ -227,34 +260,32 @@ impl AggregateExec {
     ) -> FnResult<()> {
         let (start, end) = window.unwrap_or((0, 0));
         self.latest_window_start = self.latest_window_start.max(start);
-        let key = WindowKey { group, start };
-        let created = self.windows.get(&key).is_none();
-        if created {
-            if !addition {
-                // Nothing was added to this group: nothing to take back.
-                return Ok(());
+        let key = WindowKey::new(group, start);
+        let stream_time = self.stream_time;
+        // One lookup for a group-window that exists, the common case.
+        let change = match self.windows.get_mut(&key) {
+            Some(state) => update(state, args, rowtime, addition, stream_time, false)?,
+            None => {
+                if !addition {
+                    // Nothing was added to this group: nothing to take back.
+                    return Ok(());
+                }
+                let fresh = self.fresh(start, end, rowtime)?;
+                self.windows.put(key.clone(), fresh);
+                let Some(state) = self.windows.get_mut(&key) else {
+                    return Ok(());
+                };
+                update(state, args, rowtime, addition, stream_time, true)?
             }
-            let state = self.fresh(start, end, rowtime)?;
-            self.windows.put(key.clone(), state);
-        }
-        let Some(state) = self.windows.get_mut(&key) else {
-            return Ok(());
         };
-        fold(state, args, addition)?;
-        state.max_rowtime = state.max_rowtime.max(rowtime);
-        let moved = created || state.touched != self.stream_time;
-        state.touched = self.stream_time;
-        if self.retention_ms.is_some() && moved {
-            self.idle
-                .entry(self.stream_time)
-                .or_default()
-                .push(key.clone());
+        if self.retention_ms.is_some() && change.moved {
+            self.idle.entry(stream_time).or_default().push(key.clone());
         }
         out.push(AggregateRow {
             kind: RowKind::Insert,
             group: key.group,
-            results: results(state)?,
-            rowtime: state.max_rowtime,
+            results: change.results,
+            rowtime: change.rowtime,
             window,
         });
         Ok(())
@@ -393,6 +424,36 @@ fn fold(state: &mut WindowState, args: &[Vec<ScalarValue>], addition: bool) -> F
     Ok(())
 }
 
+/// What folding a row into a group-window changed.
+struct WindowChange {
+    results: Vec<ScalarValue>,
+    /// The output's ROWTIME: the largest timestamp folded in.
+    rowtime: i64,
+    /// Whether the group-window was created or last touched at an earlier stream time,
+    /// so that RETENTION must track it anew.
+    moved: bool,
+}
+
+/// Folds one row into `state` at `stream_time`; `created` for a state made for it.
+fn update(
+    state: &mut WindowState,
+    args: &[Vec<ScalarValue>],
+    rowtime: i64,
+    addition: bool,
+    stream_time: i64,
+    created: bool,
+) -> FnResult<WindowChange> {
+    fold(state, args, addition)?;
+    state.max_rowtime = state.max_rowtime.max(rowtime);
+    let moved = created || state.touched != stream_time;
+    state.touched = stream_time;
+    Ok(WindowChange {
+        results: results(state)?,
+        rowtime: state.max_rowtime,
+        moved,
+    })
+}
+
 fn results(state: &WindowState) -> FnResult<Vec<ScalarValue>> {
     state.aggregates.iter().map(|a| a.result()).collect()
 }
@@ -409,6 +470,21 @@ mod tests {
             .expect("builtin aggregate");
         let spec = f.spec(&[arg], &[]).expect("valid call");
         AggregateExec::new(vec![(f, spec)], window)
+    }
+
+    /// A window of `size_ms` (a session's gap) that advances by its size.
+    fn window_plan(kind: WindowType, size_ms: i64, grace_ms: i64) -> WindowPlan {
+        WindowPlan {
+            kind,
+            size_ms,
+            advance_ms: if kind == WindowType::Session {
+                0
+            } else {
+                size_ms
+            },
+            grace_ms,
+            retention_ms: None,
+        }
     }
 
     fn key(k: i64) -> Vec<ScalarValue> {
@@ -439,14 +515,58 @@ mod tests {
     }
 
     #[test]
-    fn late_records_past_grace_are_dropped_from_time_windows() {
+    fn window_keys_are_equal_exactly_when_group_and_start_are() {
+        use std::collections::HashSet;
+        let keys: HashSet<WindowKey> = [
+            WindowKey::new(key(1), 0),
+            WindowKey::new(key(1), 0),
+            WindowKey::new(key(1), 10),
+            WindowKey::new(key(2), 0),
+            WindowKey::new(vec![ScalarValue::Utf8(Some("1".into()))], 0),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(keys.len(), 4);
+        assert!(keys.contains(&WindowKey::new(key(2), 0)));
+        assert!(!keys.contains(&WindowKey::new(key(2), 10)));
+    }
+
+    #[test]
+    fn a_row_counts_in_every_open_hopping_window_of_its_group() {
         let window = WindowPlan {
-            kind: WindowType::Tumbling,
-            size_ms: 30_000,
-            advance_ms: 30_000,
-            grace_ms: 60_000,
-            retention_ms: None,
+            advance_ms: 10,
+            ..window_plan(WindowType::Hopping, 30, 0)
         };
+        let mut count = exec("SUM", SqlType::BigInt, Some(window));
+        let mut out = Vec::new();
+        count
+            .apply(key(3), &arg(1), 25, true, &mut out)
+            .expect("add");
+        count
+            .apply(key(3), &arg(2), 35, true, &mut out)
+            .expect("add");
+        let shown: Vec<(Vec<ScalarValue>, Option<(i64, i64)>, ScalarValue)> = out
+            .into_iter()
+            .map(|r| (r.group, r.window, r.results[0].clone()))
+            .collect();
+        let sum = |v: i64| ScalarValue::Int64(Some(v));
+        assert_eq!(
+            shown,
+            vec![
+                (key(3), Some((0, 30)), sum(1)),
+                (key(3), Some((10, 40)), sum(1)),
+                (key(3), Some((20, 50)), sum(1)),
+                // [0, 30) closed at stream time 35 (no grace).
+                (key(3), Some((10, 40)), sum(3)),
+                (key(3), Some((20, 50)), sum(3)),
+                (key(3), Some((30, 60)), sum(2)),
+            ]
+        );
+    }
+
+    #[test]
+    fn late_records_past_grace_are_dropped_from_time_windows() {
+        let window = window_plan(WindowType::Tumbling, 30_000, 60_000);
         let mut max = exec("MAX", SqlType::BigInt, Some(window));
         let mut out = Vec::new();
         max.apply(key(0), &arg(0), 0, true, &mut out).expect("add");
@@ -462,13 +582,7 @@ mod tests {
 
     #[test]
     fn emit_final_publishes_a_window_once_when_it_closes_within_retention() {
-        let window = WindowPlan {
-            kind: WindowType::Tumbling,
-            size_ms: 2,
-            advance_ms: 2,
-            grace_ms: 1,
-            retention_ms: None,
-        };
+        let window = window_plan(WindowType::Tumbling, 2, 1);
         let mut max = exec("MAX", SqlType::BigInt, Some(window)).with_emit_final();
         let mut out = Vec::new();
         for (value, ts) in [(1, 0), (2, 1), (3, 2), (4, 1), (5, 0)] {
@@ -509,13 +623,7 @@ mod tests {
 
     #[test]
     fn merging_sessions_emits_tombstones_for_the_old_ones() {
-        let window = WindowPlan {
-            kind: WindowType::Session,
-            size_ms: 30_000,
-            advance_ms: 0,
-            grace_ms: 86_400_000,
-            retention_ms: None,
-        };
+        let window = window_plan(WindowType::Session, 30_000, 86_400_000);
         let mut max = exec("MAX", SqlType::BigInt, Some(window));
         let mut out = Vec::new();
         max.apply(key(0), &arg(0), 0, true, &mut out).expect("add");

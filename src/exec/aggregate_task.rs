@@ -370,18 +370,31 @@ impl AggregateTask {
         if changes.is_empty() {
             return Ok(0);
         }
-        let batch = self.scope_batch(&changes)?;
         let mut kinds: Vec<RowKind> = changes.iter().map(|c| c.kind).collect();
+        let rowtimes = Int64Array::from_iter_values(changes.iter().map(|c| c.rowtime));
+        let windowed = changes.iter().any(|c| c.window.is_some());
+        let starts =
+            Int64Array::from_iter_values(changes.iter().map(|c| c.window.map_or(0, |w| w.0)));
+        let ends =
+            Int64Array::from_iter_values(changes.iter().map(|c| c.window.map_or(0, |w| w.1)));
+        // Only HAVING needs the groups once the batch has taken them.
+        let published_ids: Vec<_> = match self.having {
+            Some(_) => changes
+                .iter()
+                .map(|c| (c.group.clone(), c.window))
+                .collect(),
+            None => Vec::new(),
+        };
+        let batch = self.scope_batch(changes)?;
         if let Some(having) = &self.having {
             let evaluated = having.evaluate(&batch)?;
             let mask = predicate_mask(&evaluated.arrays[0])?;
-            let mut passes: Vec<bool> = (0..changes.len()).map(|row| mask.value(row)).collect();
+            let mut passes: Vec<bool> = (0..kinds.len()).map(|row| mask.value(row)).collect();
             for (row, message) in &evaluated.failures {
                 errors.push(self.error(0, format!("Error evaluating HAVING: {message}")));
                 passes[*row] = false;
             }
-            for ((kind, pass), change) in kinds.iter_mut().zip(passes).zip(&changes) {
-                let id = (change.group.clone(), change.window);
+            for ((kind, pass), id) in kinds.iter_mut().zip(passes).zip(published_ids) {
                 if pass && *kind != RowKind::Delete {
                     self.published.put(id, ());
                 } else if self.published.delete(&id).is_some() {
@@ -396,12 +409,6 @@ impl AggregateTask {
         for (_, message) in &evaluated.failures {
             errors.push(self.error(0, format!("Error evaluating SELECT: {message}")));
         }
-        let rowtimes = Int64Array::from_iter_values(changes.iter().map(|c| c.rowtime));
-        let windowed = changes.iter().any(|c| c.window.is_some());
-        let starts =
-            Int64Array::from_iter_values(changes.iter().map(|c| c.window.map_or(0, |w| w.0)));
-        let ends =
-            Int64Array::from_iter_values(changes.iter().map(|c| c.window.map_or(0, |w| w.1)));
         let written = self.sink.write_buffered(
             &evaluated.arrays,
             &kinds,
@@ -412,19 +419,26 @@ impl AggregateTask {
     }
 
     /// The changes as a batch of the aggregate scope: keys, aggregates, ROWTIME and,
-    /// when windowed, WINDOWSTART and WINDOWEND.
-    fn scope_batch(&self, changes: &[AggregateRow]) -> Result<RecordBatch> {
+    /// when windowed, WINDOWSTART and WINDOWEND. The scalars move into the arrays.
+    fn scope_batch(&self, mut changes: Vec<AggregateRow>) -> Result<RecordBatch> {
+        let take = |values: &mut Vec<ScalarValue>, i: usize| {
+            values
+                .get_mut(i)
+                .map(|v| std::mem::replace(v, ScalarValue::Null))
+        };
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.scope_schema.fields().len());
         for i in 0..self.group_count {
             columns.push(ScalarValue::iter_to_array(
-                changes.iter().map(|c| c.group[i].clone()),
+                changes
+                    .iter_mut()
+                    .map(|c| take(&mut c.group, i).unwrap_or(ScalarValue::Null)),
             )?);
         }
         for (i, null) in self.null_results.iter().enumerate() {
             columns.push(ScalarValue::iter_to_array(
                 changes
-                    .iter()
-                    .map(|c| c.results.get(i).cloned().unwrap_or_else(|| null.clone())),
+                    .iter_mut()
+                    .map(|c| take(&mut c.results, i).unwrap_or_else(|| null.clone())),
             )?);
         }
         columns.push(Arc::new(Int64Array::from_iter_values(

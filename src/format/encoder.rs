@@ -1,5 +1,7 @@
 //! Arrow columns to record bytes, one encoder per (format, key or value columns).
 
+use std::ops::Range;
+
 use arrow::array::ArrayRef;
 use bytes::Bytes;
 
@@ -7,7 +9,7 @@ use super::cell::{Cell, cell_at};
 use super::delimited::encode_delimited;
 use super::error::{FormatError, Result};
 use super::json_encode::{write_json, write_json_string};
-use super::kafka::encode_kafka;
+use super::kafka::encode_kafka_into;
 use super::schema::Column;
 use super::shape::{Shape, shape_of};
 use super::spec::{FormatKind, FormatSpec, SerdePart};
@@ -19,16 +21,30 @@ pub struct RecordEncoder {
     part: SerdePart,
     columns: Vec<Column>,
     shape: Shape,
+    /// For a JSON object: what precedes each column's value (`{"A":`, `,"B":`, ...),
+    /// escaped once here rather than for every record.
+    field_prefixes: Vec<String>,
 }
 
 impl RecordEncoder {
     /// Validates that `spec` can carry `columns` as the `part` of records.
     pub fn try_new(spec: &FormatSpec, part: SerdePart, columns: &[Column]) -> Result<Self> {
+        let field_prefixes = columns
+            .iter()
+            .enumerate()
+            .map(|(i, column)| {
+                let mut prefix = String::from(if i == 0 { "{" } else { "," });
+                write_json_string(&column.name, &mut prefix);
+                prefix.push(':');
+                prefix
+            })
+            .collect();
         Ok(RecordEncoder {
             kind: spec.kind,
             part,
             columns: columns.to_vec(),
             shape: shape_of(spec, part, columns)?,
+            field_prefixes,
         })
     }
 
@@ -38,6 +54,20 @@ impl RecordEncoder {
 
     /// Encodes one record given a cell per column; `None` is a null payload.
     pub fn encode_record(&self, cells: &[Cell<'_>]) -> Result<Option<Vec<u8>>, String> {
+        let mut out = Vec::new();
+        let mut text = String::new();
+        Ok(self.encode_into(cells, &mut out, &mut text)?.then_some(out))
+    }
+
+    /// Appends one record's payload to `out` (`text` is scratch space for text formats,
+    /// kept between calls so that it is allocated once); false for a null payload, of
+    /// which nothing is appended.
+    fn encode_into(
+        &self,
+        cells: &[Cell<'_>],
+        out: &mut Vec<u8>,
+        text: &mut String,
+    ) -> Result<bool, String> {
         if cells.len() != self.columns.len() {
             return Err(format!(
                 "got {} values for {} columns",
@@ -45,43 +75,41 @@ impl RecordEncoder {
                 self.columns.len()
             ));
         }
-        Ok(match &self.shape {
-            Shape::Empty => None,
+        text.clear();
+        match &self.shape {
+            Shape::Empty => return Ok(false),
             Shape::Delimited(delimiter) => {
                 if let [Cell::Null] = cells {
-                    None
-                } else {
-                    Some(encode_delimited(cells, &self.columns, *delimiter)?.into_bytes())
+                    return Ok(false);
                 }
+                out.extend_from_slice(
+                    encode_delimited(cells, &self.columns, *delimiter)?.as_bytes(),
+                );
+                return Ok(true);
             }
             Shape::Single(ty) => match self.kind {
-                FormatKind::Kafka => encode_kafka(&cells[0], ty)?,
-                _ if cells[0].is_null() => None,
-                _ => {
-                    let mut out = String::new();
-                    write_json(&cells[0], ty, &mut out);
-                    Some(out.into_bytes())
-                }
+                FormatKind::Kafka => return encode_kafka_into(&cells[0], ty, out),
+                _ if cells[0].is_null() => return Ok(false),
+                _ => write_json(&cells[0], ty, text),
             },
             Shape::JsonObject(_) => {
-                let mut out = String::with_capacity(16 * cells.len());
-                out.push('{');
-                for (i, (cell, column)) in cells.iter().zip(&self.columns).enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write_json_string(&column.name, &mut out);
-                    out.push(':');
-                    write_json(cell, &column.ty, &mut out);
+                for ((cell, column), prefix) in
+                    cells.iter().zip(&self.columns).zip(&self.field_prefixes)
+                {
+                    text.push_str(prefix);
+                    write_json(cell, &column.ty, text);
                 }
-                out.push('}');
-                Some(out.into_bytes())
+                text.push('}');
             }
-        })
+        }
+        out.extend_from_slice(text.as_bytes());
+        Ok(true)
     }
 
     /// Encodes `num_rows` rows of `arrays` (one per column, of the column type's Arrow type).
     /// A row marked in `null_records` becomes a null payload (a tombstone).
+    ///
+    /// Every payload is a slice of one buffer: a record costs no allocation of its own.
     pub fn encode(
         &self,
         arrays: &[ArrayRef],
@@ -99,11 +127,13 @@ impl RecordEncoder {
                 self.columns.len()
             )));
         }
-        let mut out = Vec::with_capacity(num_rows);
+        let mut ranges: Vec<Option<Range<usize>>> = Vec::with_capacity(num_rows);
+        let mut buffer = Vec::new();
+        let mut text = String::new();
         let mut cells = Vec::with_capacity(self.columns.len());
         for row in 0..num_rows {
             if null_records.is_some_and(|nulls| nulls.get(row).copied().unwrap_or(false)) {
-                out.push(None);
+                ranges.push(None);
                 continue;
             }
             cells.clear();
@@ -112,8 +142,92 @@ impl RecordEncoder {
                     .map_err(|e| error(format!("column `{}`: {e}", column.name)))?;
                 cells.push(cell);
             }
-            out.push(self.encode_record(&cells).map_err(error)?.map(Bytes::from));
+            if row == 1 {
+                // The first record's size is a fair guess for the rest of the batch.
+                buffer.reserve(buffer.len() * num_rows);
+            }
+            let start = buffer.len();
+            let present = self
+                .encode_into(&cells, &mut buffer, &mut text)
+                .map_err(error)?;
+            ranges.push(present.then(|| start..buffer.len()));
         }
-        Ok(out)
+        let buffer = Bytes::from(buffer);
+        Ok(ranges
+            .into_iter()
+            .map(|range| range.map(|r| buffer.slice(r)))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Float64Array, Int64Array, StringArray};
+
+    use super::*;
+    use crate::sql::SqlType;
+
+    fn columns() -> (Vec<Column>, Vec<ArrayRef>) {
+        let columns = vec![
+            Column::new("ID", SqlType::BigInt),
+            Column::new("Na\"me", SqlType::String),
+            Column::new("X", SqlType::Double),
+        ];
+        let arrays: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(vec![Some(1), None, Some(-30)])),
+            Arc::new(StringArray::from(vec![Some("a"), Some("b"), None])),
+            Arc::new(Float64Array::from(vec![Some(1.5), Some(2.0), Some(3.25)])),
+        ];
+        (columns, arrays)
+    }
+
+    #[test]
+    fn a_batch_encodes_each_row_as_encode_record_does() {
+        let (columns, arrays) = columns();
+        for kind in [FormatKind::Json, FormatKind::Delimited] {
+            let encoder =
+                RecordEncoder::try_new(&FormatSpec::new(kind), SerdePart::Value, &columns)
+                    .expect("valid columns");
+            let payloads = encoder
+                .encode(&arrays, 3, Some(&[false, true, false]))
+                .expect("encodes");
+            assert_eq!(payloads[1], None, "a null record stays null");
+            for row in [0, 2] {
+                let cells: Vec<Cell<'_>> = arrays
+                    .iter()
+                    .zip(&columns)
+                    .map(|(a, c)| cell_at(a.as_ref(), &c.ty, row).expect("cell"))
+                    .collect();
+                let alone = encoder.encode_record(&cells).expect("encodes");
+                assert_eq!(
+                    payloads[row].as_deref(),
+                    alone.as_deref(),
+                    "{kind:?} row {row}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn json_objects_carry_escaped_names_in_column_order() {
+        let (columns, arrays) = columns();
+        let encoder = RecordEncoder::try_new(
+            &FormatSpec::new(FormatKind::Json),
+            SerdePart::Value,
+            &columns,
+        )
+        .expect("valid columns");
+        let payloads = encoder.encode(&arrays, 3, None).expect("encodes");
+        let texts: Vec<&[u8]> = payloads.iter().flatten().map(|b| b.as_ref()).collect();
+        assert_eq!(
+            texts,
+            vec![
+                br#"{"ID":1,"Na\"me":"a","X":1.5}"#.as_slice(),
+                br#"{"ID":null,"Na\"me":"b","X":2.0}"#.as_slice(),
+                br#"{"ID":-30,"Na\"me":null,"X":3.25}"#.as_slice(),
+            ]
+        );
     }
 }

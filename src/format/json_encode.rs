@@ -14,11 +14,9 @@ pub fn write_json(cell: &Cell<'_>, ty: &SqlType, out: &mut String) {
         (Cell::Null, _) => out.push_str("null"),
         (Cell::Bool(b), _) => out.push_str(if *b { "true" } else { "false" }),
         (Cell::Int(v), _) | (Cell::Date(v), _) | (Cell::Time(v), _) => {
-            let _ = write!(out, "{v}");
+            write_integer(i64::from(*v), out);
         }
-        (Cell::BigInt(v), _) | (Cell::Timestamp(v), _) => {
-            let _ = write!(out, "{v}");
-        }
+        (Cell::BigInt(v), _) | (Cell::Timestamp(v), _) => write_integer(*v, out),
         (Cell::Double(v), _) => {
             if v.is_finite() {
                 write_java_double(*v, out);
@@ -99,6 +97,27 @@ pub fn write_json(cell: &Cell<'_>, ty: &SqlType, out: &mut String) {
     }
 }
 
+/// Appends `value` in decimal: the sink's hottest number path, without the formatting
+/// machinery of `write!`.
+fn write_integer(value: i64, out: &mut String) {
+    let mut digits = [0u8; 20];
+    let mut rest = value.unsigned_abs();
+    let mut first = digits.len();
+    loop {
+        first -= 1;
+        digits[first] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        out.push('-');
+    }
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&digits[first..]).unwrap_or_default());
+}
+
 /// Appends `text` as a JSON string literal.
 pub fn write_json_string(text: &str, out: &mut String) {
     out.push('"');
@@ -130,6 +149,27 @@ mod tests {
     use super::*;
     use crate::sql::StructField;
     use std::borrow::Cow;
+
+    #[test]
+    fn writes_integers_at_their_extremes() {
+        for value in [
+            0,
+            7,
+            -7,
+            10,
+            1_000_000,
+            i64::from(i32::MIN),
+            i64::MAX,
+            i64::MIN,
+        ] {
+            let mut out = String::new();
+            write_json(&Cell::BigInt(value), &SqlType::BigInt, &mut out);
+            assert_eq!(out, value.to_string());
+        }
+        let mut out = String::new();
+        write_json(&Cell::Int(i32::MIN), &SqlType::Int, &mut out);
+        assert_eq!(out, i32::MIN.to_string());
+    }
 
     #[test]
     fn writes_declared_names_scaled_decimals_and_escapes() {

@@ -34,15 +34,22 @@ pub fn decode_kafka<'a>(bytes: &'a [u8], ty: &SqlType) -> Result<Cell<'a>, Strin
 
 /// Encodes one KAFKA value; null stays null.
 pub fn encode_kafka(cell: &Cell<'_>, ty: &SqlType) -> Result<Option<Vec<u8>>, String> {
-    Ok(Some(match cell {
-        Cell::Null => return Ok(None),
-        Cell::Int(v) => v.to_be_bytes().to_vec(),
-        Cell::BigInt(v) => v.to_be_bytes().to_vec(),
-        Cell::Double(v) => v.to_be_bytes().to_vec(),
-        Cell::Str(s) => s.as_bytes().to_vec(),
-        Cell::Bytes(b) => b.to_vec(),
+    let mut out = Vec::new();
+    Ok(encode_kafka_into(cell, ty, &mut out)?.then_some(out))
+}
+
+/// Appends one KAFKA value to `out`; returns false (and appends nothing) for null.
+pub fn encode_kafka_into(cell: &Cell<'_>, ty: &SqlType, out: &mut Vec<u8>) -> Result<bool, String> {
+    match cell {
+        Cell::Null => return Ok(false),
+        Cell::Int(v) => out.extend_from_slice(&v.to_be_bytes()),
+        Cell::BigInt(v) => out.extend_from_slice(&v.to_be_bytes()),
+        Cell::Double(v) => out.extend_from_slice(&v.to_be_bytes()),
+        Cell::Str(s) => out.extend_from_slice(s.as_bytes()),
+        Cell::Bytes(b) => out.extend_from_slice(b),
         _ => return Err(format!("The 'KAFKA' format does not support type '{ty}'")),
-    }))
+    }
+    Ok(true)
 }
 
 #[cfg(test)]
