@@ -1,10 +1,11 @@
-//! A query's durable footprint: its changelog topic, created with the query and deleted
-//! by TERMINATE together with its committed offsets.
+//! A query's durable footprint: its changelog topic (and repartition topics), created
+//! with the query and deleted by TERMINATE together with its committed offsets.
 
 use std::sync::Arc;
 
 use super::{Engine, Outcome, Result};
 use crate::log::{CleanupPolicy, Topic, TopicConfig};
+use crate::plan::repartition::is_repartition_topic_of;
 use crate::sql::ast::QueryTarget;
 
 /// The changelog topic of query `id`: `_runnel-<id>-changelog`, with any character a
@@ -55,6 +56,11 @@ impl Engine {
             let changelog = changelog_topic_name(id);
             if self.log.topic(&changelog).is_some() {
                 self.log.delete_topic(&changelog)?;
+            }
+            for topic in self.log.topics() {
+                if is_repartition_topic_of(topic.name(), id) {
+                    self.log.delete_topic(topic.name())?;
+                }
             }
             self.log.delete_group_offsets(id)?;
         }
