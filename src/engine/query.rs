@@ -458,18 +458,11 @@ impl Engine {
         let service_id = self
             .property(SERVICE_ID_PROPERTY)
             .unwrap_or(DEFAULT_SERVICE_ID);
-        let name = repartition_topic_name(service_id, id, site);
-        if let Some(topic) = self.log.topic(&name) {
-            if self.is_replaying() && topic.partition_count() == partitions {
-                return Ok(topic);
-            }
-            self.log.delete_topic(&name)?;
-        }
         let config = TopicConfig {
             partitions,
             ..TopicConfig::default()
         };
-        Ok(self.log.create_topic(&name, config)?)
+        self.query_topic(&repartition_topic_name(service_id, id, site), config)
     }
 
     /// Where a new query starts reading a partition, per `auto.offset.reset`.

@@ -30,20 +30,25 @@ impl Engine {
     /// The changelog topic of query `id`, one partition per source partition. A new
     /// query (not a replayed one) never inherits an old topic of the same name.
     pub(super) fn query_changelog(&self, id: &str, partitions: u32) -> Result<Arc<Topic>> {
-        let name = changelog_topic_name(id);
-        if let Some(topic) = self.log.topic(&name) {
-            if self.is_replaying() && topic.partition_count() == partitions {
-                return Ok(topic);
-            }
-            self.log.delete_topic(&name)?;
-        }
         let config = TopicConfig {
             partitions,
             cleanup_policy: CleanupPolicy::COMPACT,
             retention_ms: -1,
             ..TopicConfig::default()
         };
-        Ok(self.log.create_topic(&name, config)?)
+        self.query_topic(&changelog_topic_name(id), config)
+    }
+
+    /// An internal topic of a query: a replayed query keeps what it holds; a new query
+    /// never inherits an old topic of the same name.
+    pub(super) fn query_topic(&self, name: &str, config: TopicConfig) -> Result<Arc<Topic>> {
+        if let Some(topic) = self.log.topic(name) {
+            if self.is_replaying() && topic.partition_count() == config.partitions {
+                return Ok(topic);
+            }
+            self.log.delete_topic(name)?;
+        }
+        Ok(self.log.create_topic(name, config)?)
     }
 
     /// TERMINATE id | ALL: stops the queries and forgets their state.

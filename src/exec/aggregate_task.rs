@@ -537,7 +537,7 @@ fn conform(array: ArrayRef, ty: &DataType) -> Result<ArrayRef> {
     Ok(arrow::compute::cast(&array, ty)?)
 }
 
-fn int64_column(batch: &RecordBatch, name: &str) -> Result<Int64Array> {
+pub(super) fn int64_column(batch: &RecordBatch, name: &str) -> Result<Int64Array> {
     let index = batch
         .schema()
         .index_of(name)

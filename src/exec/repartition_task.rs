@@ -8,10 +8,10 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, Int64Array};
 use datafusion::common::ScalarValue;
 use datafusion::execution::SessionState;
 
+use super::aggregate_task::int64_column;
 use super::change::{ChangeBatch, RowKind};
 use super::error::{ExecError, Result};
 use super::eval::{Evaluator, predicate_mask};
@@ -136,8 +136,8 @@ impl RepartitionTask {
             return Ok(0);
         }
         let rows = batch.num_rows();
-        let offsets = int64_column(batch, ROWOFFSET)?;
-        let rowtimes = int64_column(batch, ROWTIME)?;
+        let offsets = int64_column(&batch.rows, ROWOFFSET)?;
+        let rowtimes = int64_column(&batch.rows, ROWTIME)?;
         let mut passes = vec![true; rows];
         if let Some(filter) = &self.filter {
             let evaluated = filter.evaluate(&batch.rows)?;
@@ -274,17 +274,4 @@ fn find_record(records: &[ConsumedRecord], offset: u64) -> Option<&ConsumedRecor
         .binary_search_by_key(&offset, |r| r.offset)
         .ok()
         .map(|i| &records[i])
-}
-
-fn int64_column(batch: &ChangeBatch, name: &str) -> Result<Int64Array> {
-    let index = batch
-        .schema()
-        .index_of(name)
-        .map_err(|_| ExecError::Internal(format!("source batch without {name}")))?;
-    batch
-        .column(index)
-        .as_any()
-        .downcast_ref::<Int64Array>()
-        .cloned()
-        .ok_or_else(|| ExecError::Internal(format!("{name} is not BIGINT")))
 }

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::error::Result;
+use super::task_commit::sink_ends;
 use crate::log::{Partition, Producer, Record, Topic};
 use crate::state::{Checkpoint, DurableStore, Intent, TaskChangelog};
 
@@ -19,14 +20,6 @@ pub struct RepartitionWriter {
     changelog: TaskChangelog,
     /// Per partition, how many of the next records a crashed run already appended.
     already_written: BTreeMap<u32, u64>,
-}
-
-fn topic_ends(topic: &Topic) -> BTreeMap<u32, u64> {
-    topic
-        .partitions()
-        .iter()
-        .map(|p| (p.id(), p.end_offset()))
-        .collect()
 }
 
 impl RepartitionWriter {
@@ -91,7 +84,7 @@ impl RepartitionWriter {
     ) -> Result<()> {
         if self.producer.pending_records() > 0 {
             self.changelog.write_intent(&Intent {
-                sink_ends: topic_ends(self.producer.topic()),
+                sink_ends: sink_ends(self.producer.topic()),
             })?;
             self.producer.flush()?;
         }
@@ -106,7 +99,7 @@ impl RepartitionWriter {
         let checkpoint = Checkpoint {
             source_offset,
             stream_time: i64::MIN,
-            sink_ends: topic_ends(self.producer.topic()),
+            sink_ends: sink_ends(self.producer.topic()),
         };
         self.changelog.commit(stores, &checkpoint)?;
         Ok(())
