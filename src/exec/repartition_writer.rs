@@ -105,3 +105,66 @@ impl RepartitionWriter {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::{Log, LogOptions, ReadLimits, TopicConfig};
+
+    fn values(topic: &Topic, partition: u32) -> Vec<Vec<u8>> {
+        topic
+            .partition(partition)
+            .expect("partition")
+            .read(0, ReadLimits::records(100))
+            .expect("read")
+            .into_iter()
+            .filter_map(|r| r.value.map(|v| v.to_vec()))
+            .collect()
+    }
+
+    fn record(value: &str) -> Record {
+        Record::new(None::<Vec<u8>>, Some(value.as_bytes().to_vec()))
+    }
+
+    #[test]
+    fn a_batch_appended_without_its_checkpoint_is_not_appended_twice() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = Log::open(dir.path(), LogOptions::ephemeral()).expect("log");
+        let config = |partitions| TopicConfig {
+            partitions,
+            ..TopicConfig::default()
+        };
+        let topic = log.create_topic("rp", config(2)).expect("topic");
+        let changelog = log.create_topic("cl", config(1)).expect("changelog");
+        let changelog = Arc::clone(&changelog.partitions()[0]);
+
+        let mut first = RepartitionWriter::new(Arc::clone(&topic), Arc::clone(&changelog));
+        assert_eq!(first.restore(&mut [], 5).expect("restore"), 5);
+        first.send(record("a"), 0).expect("send");
+        first.commit(&mut [], 6).expect("commit");
+        // The next batch crashes after its records, before its checkpoint.
+        first.send(record("b"), 0).expect("send");
+        first.send(record("c"), 1).expect("send");
+        first
+            .changelog
+            .write_intent(&Intent {
+                sink_ends: sink_ends(&topic),
+            })
+            .expect("intent");
+        first.producer.flush().expect("flush");
+        drop(first);
+
+        let mut second = RepartitionWriter::new(Arc::clone(&topic), changelog);
+        assert_eq!(second.restore(&mut [], 0).expect("restore"), 6);
+        // The replayed batch, longer now: only what is new is appended.
+        for (value, partition) in [("b", 0), ("c", 1), ("d", 1), ("e", 0)] {
+            second.send(record(value), partition).expect("send");
+        }
+        second.commit(&mut [], 10).expect("commit");
+        assert_eq!(
+            values(&topic, 0),
+            [b"a".to_vec(), b"b".to_vec(), b"e".to_vec()]
+        );
+        assert_eq!(values(&topic, 1), [b"c".to_vec(), b"d".to_vec()]);
+    }
+}
