@@ -38,7 +38,9 @@ pub use rows::{QueryRows, ResultColumn};
 
 use crate::catalog::{Catalog, Column, LogicalSchema, Namespace, QueryInfo, Source};
 use crate::exec::processing_log::PROCESSING_LOG;
-use crate::exec::{AggregateTask, JoinTask, ProcessingError, SelectTask, TaskMetrics};
+use crate::exec::{
+    AggregateTask, JoinTask, ProcessingError, RepartitionTask, SelectTask, TaskMetrics,
+};
 use crate::format::{FormatKind, FormatSpec};
 use crate::functions::registry::FunctionRegistry;
 use crate::log::{Log, Record, TopicConfig};
@@ -131,6 +133,8 @@ pub enum QueryTask {
     Select(SelectTask),
     Aggregate(AggregateTask),
     Join(JoinTask),
+    /// Routes a source partition to an internal repartition topic by a new key.
+    Repartition(RepartitionTask),
 }
 
 impl QueryTask {
@@ -139,6 +143,7 @@ impl QueryTask {
             QueryTask::Select(task) => task.poll_once(log, max_records),
             QueryTask::Aggregate(task) => task.poll_once(log, max_records),
             QueryTask::Join(task) => task.poll_once(log, max_records),
+            QueryTask::Repartition(task) => task.poll_once(log, max_records),
         }
     }
 
@@ -147,6 +152,7 @@ impl QueryTask {
             QueryTask::Select(task) => &mut task.errors,
             QueryTask::Aggregate(task) => &mut task.errors,
             QueryTask::Join(task) => &mut task.errors,
+            QueryTask::Repartition(task) => &mut task.errors,
         }
     }
 
@@ -156,6 +162,7 @@ impl QueryTask {
             QueryTask::Select(task) => task.metrics,
             QueryTask::Aggregate(task) => task.metrics,
             QueryTask::Join(task) => task.metrics,
+            QueryTask::Repartition(task) => task.metrics,
         }
     }
 }

@@ -4,11 +4,16 @@ use std::sync::Arc;
 
 use crate::catalog::ddl::{check_known_properties, property_map};
 use crate::catalog::{LogicalSchema, QueryInfo, Source, WindowInfo};
-use crate::exec::{AggregateTask, JoinTask, SelectTask};
+use crate::exec::{AggregateTask, JoinTask, RepartitionTask, SelectTask};
 use crate::format::{FormatKind, FormatSpec, SerdePart};
 use crate::log::TopicConfig;
+use crate::plan::repartition::{
+    DEFAULT_SERVICE_ID, RepartitionPlan, RepartitionSite, SERVICE_ID_PROPERTY,
+    repartition_topic_name, split_group_by,
+};
 use crate::plan::{
-    JoinPlan, SelectPlan, SourceInput, is_aggregate_query, plan_aggregate, plan_join, plan_select,
+    AggregatePlan, JoinPlan, SelectPlan, SourceInput, is_aggregate_query, plan_aggregate,
+    plan_join, plan_select,
 };
 use crate::sql::ast::{CreateAsSelect, InsertInto, SourceKind};
 
@@ -366,6 +371,10 @@ impl Engine {
                 sink: sink.name.clone(),
             });
         }
+        if let Some((stage, aggregate)) = split_group_by(&plan) {
+            let tasks = self.repartitioned_aggregate(&id, &stage, &aggregate, &sink)?;
+            return self.register_query(id, sql, &plan.input.source.name, &sink, tasks);
+        }
         let topic = self.log.existing_topic(&plan.input.source.topic)?;
         let changelog = self.query_changelog(&id, topic.partition_count())?;
         let mut tasks = Vec::new();
@@ -385,6 +394,77 @@ impl Engine {
             ));
         }
         self.register_query(id, sql, &plan.input.source.name, &sink, tasks)
+    }
+
+    /// The tasks of a GROUP BY whose key is not the source key: one per source partition
+    /// routing records to the internal repartition topic by group (as many partitions as
+    /// the source), then one aggregating each partition of that topic. The query's
+    /// changelog has a partition per task: the aggregations' first, the routers' after.
+    fn repartitioned_aggregate(
+        &mut self,
+        id: &str,
+        stage: &RepartitionPlan,
+        aggregate: &AggregatePlan,
+        sink: &Arc<Source>,
+    ) -> Result<Vec<QueryTask>> {
+        let source = self.log.existing_topic(&stage.input.source.topic)?;
+        let count = source.partition_count();
+        let repartition = self.repartition_topic(id, stage.site, count)?;
+        let changelog = self.query_changelog(id, 2 * count)?;
+        let changelogs = changelog.partitions();
+        let (aggregate_changelogs, router_changelogs) = changelogs.split_at(count as usize);
+        let mut tasks = Vec::new();
+        for (partition, changelog) in source.partitions().iter().zip(router_changelogs) {
+            let start = self.start_offset(partition);
+            tasks.push(QueryTask::Repartition(RepartitionTask::try_new(
+                &self.log,
+                &self.session,
+                stage,
+                &sink.key_format,
+                (
+                    Arc::clone(partition),
+                    Arc::clone(&repartition),
+                    Arc::clone(changelog),
+                ),
+                id,
+                start,
+            )?));
+        }
+        for (partition, changelog) in repartition.partitions().iter().zip(aggregate_changelogs) {
+            tasks.push(QueryTask::Aggregate(
+                AggregateTask::try_new(
+                    &self.log,
+                    &self.session,
+                    aggregate,
+                    sink,
+                    Arc::clone(partition),
+                    id,
+                    0,
+                )?
+                .reading_repartition_topic(&self.session, aggregate)?
+                .with_changelog(Arc::clone(changelog))?,
+            ));
+        }
+        Ok(tasks)
+    }
+
+    /// The internal repartition topic of query `id` at `site`, with `partitions`
+    /// partitions. A replayed query keeps the records its routers already wrote; a new
+    /// one never inherits an old topic of the same name.
+    fn repartition_topic(
+        &self,
+        id: &str,
+        site: RepartitionSite,
+        partitions: u32,
+    ) -> Result<Arc<crate::log::Topic>> {
+        let service_id = self
+            .property(SERVICE_ID_PROPERTY)
+            .unwrap_or(DEFAULT_SERVICE_ID);
+        let config = TopicConfig {
+            partitions,
+            ..TopicConfig::default()
+        };
+        self.query_topic(&repartition_topic_name(service_id, id, site), config)
     }
 
     /// Where a new query starts reading a partition, per `auto.offset.reset`.

@@ -1,10 +1,11 @@
-//! A query's durable footprint: its changelog topic, created with the query and deleted
-//! by TERMINATE together with its committed offsets.
+//! A query's durable footprint: its changelog topic (and repartition topics), created
+//! with the query and deleted by TERMINATE together with its committed offsets.
 
 use std::sync::Arc;
 
 use super::{Engine, Outcome, Result};
 use crate::log::{CleanupPolicy, Topic, TopicConfig};
+use crate::plan::repartition::is_repartition_topic_of;
 use crate::sql::ast::QueryTarget;
 
 /// The changelog topic of query `id`: `_runnel-<id>-changelog`, with any character a
@@ -29,20 +30,25 @@ impl Engine {
     /// The changelog topic of query `id`, one partition per source partition. A new
     /// query (not a replayed one) never inherits an old topic of the same name.
     pub(super) fn query_changelog(&self, id: &str, partitions: u32) -> Result<Arc<Topic>> {
-        let name = changelog_topic_name(id);
-        if let Some(topic) = self.log.topic(&name) {
-            if self.is_replaying() && topic.partition_count() == partitions {
-                return Ok(topic);
-            }
-            self.log.delete_topic(&name)?;
-        }
         let config = TopicConfig {
             partitions,
             cleanup_policy: CleanupPolicy::COMPACT,
             retention_ms: -1,
             ..TopicConfig::default()
         };
-        Ok(self.log.create_topic(&name, config)?)
+        self.query_topic(&changelog_topic_name(id), config)
+    }
+
+    /// An internal topic of a query: a replayed query keeps what it holds; a new query
+    /// never inherits an old topic of the same name.
+    pub(super) fn query_topic(&self, name: &str, config: TopicConfig) -> Result<Arc<Topic>> {
+        if let Some(topic) = self.log.topic(name) {
+            if self.is_replaying() && topic.partition_count() == config.partitions {
+                return Ok(topic);
+            }
+            self.log.delete_topic(name)?;
+        }
+        Ok(self.log.create_topic(name, config)?)
     }
 
     /// TERMINATE id | ALL: stops the queries and forgets their state.
@@ -55,6 +61,11 @@ impl Engine {
             let changelog = changelog_topic_name(id);
             if self.log.topic(&changelog).is_some() {
                 self.log.delete_topic(&changelog)?;
+            }
+            for topic in self.log.topics() {
+                if is_repartition_topic_of(topic.name(), id) {
+                    self.log.delete_topic(topic.name())?;
+                }
             }
             self.log.delete_group_offsets(id)?;
         }

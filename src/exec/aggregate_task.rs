@@ -1,9 +1,9 @@
 //! A task of a GROUP BY query: one source partition through filter, grouping,
 //! aggregation, HAVING and projection to the sink.
 //!
-//! Re-keying by a grouping expression happens in memory within the task: correct
-//! while each group's rows arrive in one partition (the target design routes them
-//! through an internal `-repartition` topic first).
+//! When the group is not the source key, the task reads a partition of the query's
+//! internal repartition topic instead (see [`super::repartition_task`]), where every
+//! group's rows arrive in one partition with their group already computed.
 
 use std::sync::Arc;
 
@@ -17,6 +17,7 @@ use super::change::{ChangeBatch, RowKind};
 use super::error::{ExecError, Result};
 use super::eval::{Evaluator, predicate_mask};
 use super::processing_log::ProcessingError;
+use super::repartition_task::group_key_of;
 use super::select_task::TaskMetrics;
 use super::sink::SinkExec;
 use super::source::SourceExec;
@@ -24,7 +25,7 @@ use super::source_reader::SourceReader;
 use super::task_commit::TaskCommitter;
 use crate::catalog::Source;
 use crate::functions::aggregate::{AggregateFunction, AggregateSpec};
-use crate::log::{Log, Partition};
+use crate::log::{ConsumedRecord, Log, Partition};
 use crate::plan::AggregatePlan;
 use crate::plan::select::{ROWOFFSET, ROWTIME};
 use crate::state::codec::{
@@ -86,6 +87,9 @@ pub struct AggregateTask {
     sink: SinkExec,
     /// Commits each batch's output, store changes and source position together.
     committer: Option<TaskCommitter>,
+    /// The task reads an internal repartition topic: each record's group was computed
+    /// by the router (and travels in a header), and its records were counted in there.
+    repartitioned: bool,
     pub metrics: TaskMetrics,
     /// Errors since the engine last drained them into the processing log.
     pub errors: Vec<ProcessingError>,
@@ -163,9 +167,29 @@ impl AggregateTask {
             project,
             sink: SinkExec::try_new(sink, topic, &is_key)?,
             committer: None,
+            repartitioned: false,
             metrics: TaskMetrics::default(),
             errors: Vec::new(),
         })
+    }
+
+    /// The task reads the repartition topic that the query's routers wrote: the group
+    /// of each record is taken from it rather than computed again (a function may
+    /// answer differently on a second call), and its records are not counted as the
+    /// query's input again.
+    pub fn reading_repartition_topic(
+        mut self,
+        state: &SessionState,
+        plan: &AggregatePlan,
+    ) -> Result<Self> {
+        let args: Vec<_> = plan
+            .aggregates
+            .iter()
+            .flat_map(|call| call.args.iter().cloned())
+            .collect();
+        self.inputs = Evaluator::try_new(state, &plan.input.scope, &args)?;
+        self.repartitioned = true;
+        Ok(self)
     }
 
     /// Records every store in `changelog` (this task's partition of the query's
@@ -220,8 +244,10 @@ impl AggregateTask {
         let next_offset = last.offset + 1;
         let partition = self.reader.partition().id();
         let (batch, mut errors) = self.source.decode(partition, &records)?;
-        self.metrics.records_in += records.len() as u64;
-        let changes = self.aggregate_batch(&batch, &mut errors)?;
+        if !self.repartitioned {
+            self.metrics.records_in += records.len() as u64;
+        }
+        let changes = self.aggregate_batch(&batch, &records, &mut errors)?;
         let written = self.emit(changes, &mut errors)?;
         self.aggregate.purge_closed();
         self.metrics.suppressed_rows = self.aggregate.suppressed_rows() as u64;
@@ -253,6 +279,7 @@ impl AggregateTask {
     fn aggregate_batch(
         &mut self,
         batch: &ChangeBatch,
+        records: &[ConsumedRecord],
         errors: &mut Vec<ProcessingError>,
     ) -> Result<Vec<AggregateRow>> {
         let mut out = Vec::new();
@@ -286,7 +313,13 @@ impl AggregateTask {
             let offset = offsets.value(row) as u64;
             let rowtime = rowtimes.value(row);
             let new = if passes[row] && kind != RowKind::Delete && kind.is_addition() {
-                Some(self.contribution(&evaluated.arrays, row, rowtime)?)
+                match self.routed_group(records, offset) {
+                    Ok(group) => Some(self.contribution(&evaluated.arrays, row, rowtime, group)?),
+                    Err(message) => {
+                        errors.push(self.error(offset, message));
+                        None
+                    }
+                }
             } else {
                 None
             };
@@ -339,12 +372,42 @@ impl AggregateTask {
         Ok(out)
     }
 
-    fn contribution(&self, arrays: &[ArrayRef], row: usize, rowtime: i64) -> Result<Contribution> {
+    /// The group a router computed for the record at `offset`; `None` when the task
+    /// computes groups itself.
+    fn routed_group(
+        &self,
+        records: &[ConsumedRecord],
+        offset: u64,
+    ) -> std::result::Result<Option<Vec<ScalarValue>>, String> {
+        if !self.repartitioned {
+            return Ok(None);
+        }
+        let record = records
+            .binary_search_by_key(&offset, |r| r.offset)
+            .map(|i| &records[i])
+            .map_err(|_| format!("no record read at offset {offset}"))?;
+        group_key_of(record).map(Some)
+    }
+
+    /// A row's contribution: its group (`routed`, or evaluated first in `arrays`) and
+    /// its aggregates' arguments (the rest of `arrays`).
+    fn contribution(
+        &self,
+        arrays: &[ArrayRef],
+        row: usize,
+        rowtime: i64,
+        routed: Option<Vec<ScalarValue>>,
+    ) -> Result<Contribution> {
         let value = |c: usize| ScalarValue::try_from_array(&arrays[c], row);
-        let group = (0..self.group_count)
-            .map(value)
-            .collect::<datafusion::error::Result<Vec<_>>>()?;
-        let mut next = self.group_count;
+        let (group, mut next) = match routed {
+            Some(group) => (group, 0),
+            None => (
+                (0..self.group_count)
+                    .map(value)
+                    .collect::<datafusion::error::Result<Vec<_>>>()?,
+                self.group_count,
+            ),
+        };
         let mut args = Vec::with_capacity(self.arg_counts.len());
         for count in &self.arg_counts {
             args.push(
@@ -488,7 +551,7 @@ fn conform(array: ArrayRef, ty: &DataType) -> Result<ArrayRef> {
     Ok(arrow::compute::cast(&array, ty)?)
 }
 
-fn int64_column(batch: &RecordBatch, name: &str) -> Result<Int64Array> {
+pub(super) fn int64_column(batch: &RecordBatch, name: &str) -> Result<Int64Array> {
     let index = batch
         .schema()
         .index_of(name)

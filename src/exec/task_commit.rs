@@ -25,7 +25,8 @@ pub struct TaskCommitter {
     changelog: TaskChangelog,
 }
 
-fn sink_ends(topic: &Topic) -> BTreeMap<u32, u64> {
+/// Each partition's end offset: what an intent or checkpoint records of an output topic.
+pub(super) fn sink_ends(topic: &Topic) -> BTreeMap<u32, u64> {
     topic
         .partitions()
         .iter()

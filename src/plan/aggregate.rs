@@ -13,11 +13,11 @@ use datafusion::logical_expr::Expr as DfExpr;
 use super::error::{PlanError, Result};
 use super::expr::{ExprCompiler, FunctionResolver, Typed};
 use super::naming::ColumnNamer;
-use super::rewrite::rewrite;
+use super::rewrite::{rewrite, unqualified};
 use super::scope::{Scope, ScopeColumn};
 use super::select::{
     EMIT_FINAL_NEEDS_WINDOW, OutputColumn, ROWTIME, SourceInput, WINDOWEND, WINDOWSTART,
-    output_schema,
+    missing_from_projection, output_schema, plan_where,
 };
 use super::window::WindowPlan;
 use crate::catalog::{Catalog, LogicalSchema};
@@ -96,23 +96,6 @@ fn contains_aggregate(expr: &Expr, registry: &FunctionRegistry) -> bool {
         Ok(None)
     });
     found
-}
-
-/// Drops source qualifiers so that `T.ID` and `ID` compare equal (one source only).
-fn unqualified(expr: &Expr) -> Expr {
-    rewrite::<()>(expr, &mut |e| {
-        Ok(match e {
-            Expr::Column {
-                source: Some(_),
-                name,
-            } => Some(Expr::Column {
-                source: None,
-                name: name.clone(),
-            }),
-            _ => None,
-        })
-    })
-    .unwrap_or_else(|()| expr.clone())
 }
 
 /// Lifts aggregate calls and grouping terms out of one expression.
@@ -214,33 +197,12 @@ pub fn plan_aggregate(
     if emit_final && query.window.is_none() {
         return Err(PlanError::Type(EMIT_FINAL_NEEDS_WINDOW.into()));
     }
-    let from = &query.from.source;
-    let source = catalog
-        .source(from.name.as_str())
-        .ok_or_else(|| PlanError::Type(format!("{} does not exist.", from.name.as_str())))?;
-    let input = SourceInput::new(Arc::clone(source), from.visible_name().as_str());
+    let input = SourceInput::from_query(query, catalog)?;
     let compiler = ExprCompiler {
         scope: &input.scope,
         functions,
     };
-    let filter = match &query.where_clause {
-        None => None,
-        Some(predicate) => {
-            let typed = compiler.compile(predicate).map_err(|e| match e {
-                PlanError::UnknownColumn(name) => {
-                    PlanError::Type(format!("Error in WHERE expression: Unknown column {name}."))
-                }
-                other => other,
-            })?;
-            if typed.ty != SqlType::Boolean {
-                return Err(PlanError::Type(format!(
-                    "Type error in WHERE expression: Should evaluate to boolean but is {predicate} ({}) instead.",
-                    typed.ty
-                )));
-            }
-            Some(typed)
-        }
-    };
+    let filter = plan_where(query, &compiler)?;
 
     let group_exprs: Vec<Expr> = query.group_by.iter().map(unqualified).collect();
     for (i, g) in group_exprs.iter().enumerate() {
@@ -531,16 +493,11 @@ fn project(
         .map(|(g, _)| g.to_string())
         .collect();
     if !missing.is_empty() {
-        let noun = if missing.len() == 1 {
-            "grouping expression"
-        } else {
-            "grouping expressions"
-        };
-        return Err(PlanError::Type(format!(
-            "The query used to build `{sink}` must include the {noun} {} in its projection (eg, SELECT {}...).",
-            join_and(&missing),
-            missing.join(", ")
-        )));
+        return Err(missing_from_projection(
+            sink,
+            "grouping expression",
+            &missing,
+        ));
     }
     if values.is_empty() {
         return Err(PlanError::Type(
@@ -559,13 +516,4 @@ fn project(
         seen.push(&column.name);
     }
     Ok(keys.into_iter().chain(values).collect())
-}
-
-/// `A`, `A and B`, `A, B and C`.
-fn join_and(names: &[String]) -> String {
-    match names {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
 }

@@ -12,7 +12,7 @@ use super::expr::{ExprCompiler, FunctionResolver, Typed};
 use super::join_projection::project_join;
 use super::rewrite::rewrite;
 use super::scope::{Scope, ScopeColumn};
-use super::select::{OutputColumn, SourceInput, output_schema};
+use super::select::{OutputColumn, SourceInput, output_schema, plan_where};
 use crate::catalog::{Catalog, LogicalSchema, Source};
 use crate::format::FormatKind;
 use crate::sql::SqlType;
@@ -347,24 +347,7 @@ pub fn plan_join(
         scope: &scope,
         functions,
     };
-    let filter = match &query.where_clause {
-        None => None,
-        Some(predicate) => {
-            let typed = compiler.compile(predicate).map_err(|e| match e {
-                PlanError::UnknownColumn(name) => {
-                    PlanError::Type(format!("WHERE column '{name}' cannot be resolved."))
-                }
-                other => other,
-            })?;
-            if typed.ty != SqlType::Boolean {
-                return Err(PlanError::Type(format!(
-                    "Type error in WHERE expression: Should evaluate to boolean but is {predicate} ({}) instead.",
-                    typed.ty
-                )));
-            }
-            Some(typed)
-        }
-    };
+    let filter = plan_where(query, &compiler)?;
     let output = project_join(query, &inputs, &scope, &key_parts, &compiler, sink)?;
     Ok(JoinPlan {
         key_count: key_parts.len(),

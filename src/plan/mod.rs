@@ -8,6 +8,7 @@ pub mod join;
 pub mod join_projection;
 pub mod naming;
 pub mod partition;
+pub mod repartition;
 pub mod rewrite;
 pub mod scope;
 pub mod select;

@@ -9,8 +9,8 @@
 use super::error::{PlanError, Result};
 use super::expr::ExprCompiler;
 use super::naming::ColumnNamer;
-use super::rewrite::rewrite;
-use super::select::{OutputColumn, SourceInput};
+use super::rewrite::{rewrite, unqualified};
+use super::select::{OutputColumn, SourceInput, in_clause, join_and, missing_from_projection};
 use crate::sql::SqlType;
 use crate::sql::ast::{Expr, Literal, Query, SelectItem};
 
@@ -128,12 +128,7 @@ fn project(
                 "Can't infer a type of null. Please explicitly cast it to a required type, e.g. CAST(null AS VARCHAR).".into(),
             ));
         }
-        let typed = compiler.compile(expr).map_err(|e| match e {
-            PlanError::UnknownColumn(name) => {
-                PlanError::Type(format!("SELECT column '{name}' cannot be resolved."))
-            }
-            other => other,
-        })?;
+        let typed = compiler.compile(expr).map_err(|e| in_clause("SELECT", e))?;
         let name = match alias {
             Some(a) => a.clone(),
             None => namer.name_for(expr, &|n: &str| {
@@ -172,16 +167,11 @@ fn project(
             .iter()
             .map(|expr| qualified(expr, &input.alias).to_string())
             .collect();
-        let noun = if missing.len() == 1 {
-            "partitioning expression"
-        } else {
-            "partitioning expressions"
-        };
-        return Err(PlanError::Type(format!(
-            "The query used to build `{sink}` must include the {noun} {} in its projection (eg, SELECT {}...).",
-            join_and(&missing),
-            missing.join(", ")
-        )));
+        return Err(missing_from_projection(
+            sink,
+            "partitioning expression",
+            &missing,
+        ));
     }
     if values.is_empty() {
         return Err(PlanError::Type(
@@ -229,23 +219,6 @@ fn contains_map(ty: &SqlType) -> bool {
     }
 }
 
-/// Drops source qualifiers so that `T.ID` and `ID` compare equal (one source only).
-fn unqualified(expr: &Expr) -> Expr {
-    rewrite::<()>(expr, &mut |e| {
-        Ok(match e {
-            Expr::Column {
-                source: Some(_),
-                name,
-            } => Some(Expr::Column {
-                source: None,
-                name: name.clone(),
-            }),
-            _ => None,
-        })
-    })
-    .unwrap_or_else(|()| expr.clone())
-}
-
 /// `expr` with every column qualified by `alias`, as ksqlDB shows expressions in errors.
 fn qualified(expr: &Expr, alias: &str) -> Expr {
     rewrite::<()>(expr, &mut |e| {
@@ -258,20 +231,4 @@ fn qualified(expr: &Expr, alias: &str) -> Expr {
         })
     })
     .unwrap_or_else(|()| expr.clone())
-}
-
-/// `A`, `A and B`, `A, B and C`.
-fn join_and<S: AsRef<str>>(names: &[S]) -> String {
-    match names {
-        [] => String::new(),
-        [one] => one.as_ref().to_string(),
-        [init @ .., last] => format!(
-            "{} and {}",
-            init.iter()
-                .map(|s| s.as_ref())
-                .collect::<Vec<_>>()
-                .join(", "),
-            last.as_ref()
-        ),
-    }
 }

@@ -2,6 +2,23 @@
 
 use crate::sql::ast::{Expr, FunctionArgs, WhenThen};
 
+/// Drops source qualifiers so that `T.ID` and `ID` compare equal (one source only).
+pub fn unqualified(expr: &Expr) -> Expr {
+    rewrite::<()>(expr, &mut |e| {
+        Ok(match e {
+            Expr::Column {
+                source: Some(_),
+                name,
+            } => Some(Expr::Column {
+                source: None,
+                name: name.clone(),
+            }),
+            _ => None,
+        })
+    })
+    .unwrap_or_else(|()| expr.clone())
+}
+
 /// Rewrites `expr` top-down: where `replace` returns a new expression the subtree is
 /// replaced (and not descended into); elsewhere the children are rewritten.
 pub fn rewrite<E>(

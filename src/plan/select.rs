@@ -31,6 +31,18 @@ pub struct SourceInput {
 }
 
 impl SourceInput {
+    /// The one source a query reads FROM, looked up in `catalog`.
+    pub fn from_query(query: &Query, catalog: &Catalog) -> Result<Self> {
+        let from = &query.from.source;
+        let source = catalog
+            .source(from.name.as_str())
+            .ok_or_else(|| PlanError::Type(format!("{} does not exist.", from.name.as_str())))?;
+        Ok(SourceInput::new(
+            Arc::clone(source),
+            from.visible_name().as_str(),
+        ))
+    }
+
     /// The scope of a source's decoded batches: key columns, value and header columns
     /// in declaration order, then ROWTIME, ROWPARTITION, ROWOFFSET and, for a windowed
     /// source, WINDOWSTART and WINDOWEND.
@@ -167,11 +179,7 @@ pub fn plan_select(
     if query.emit == Some(Emit::Final) {
         return Err(PlanError::Type(EMIT_FINAL_NEEDS_WINDOW.into()));
     }
-    let from = &query.from.source;
-    let source = catalog
-        .source(from.name.as_str())
-        .ok_or_else(|| PlanError::Type(format!("{} does not exist.", from.name.as_str())))?;
-    let input = SourceInput::new(Arc::clone(source), from.visible_name().as_str());
+    let input = SourceInput::from_query(query, catalog)?;
     let compiler = ExprCompiler {
         scope: &input.scope,
         functions,
@@ -347,8 +355,19 @@ fn project(
     Ok(keys.into_iter().map(|(_, c)| c).chain(values).collect())
 }
 
+/// ksqlDB's error for key expressions (GROUP BY, PARTITION BY) that the projection of
+/// the query building `sink` leaves out; `what` names one such expression.
+pub fn missing_from_projection(sink: &str, what: &str, missing: &[String]) -> PlanError {
+    let plural = if missing.len() == 1 { "" } else { "s" };
+    PlanError::Type(format!(
+        "The query used to build `{sink}` must include the {what}{plural} {} in its projection (eg, SELECT {}...).",
+        join_and(missing),
+        missing.join(", ")
+    ))
+}
+
 /// `A`, `A and B`, `A, B and C`.
-fn join_and<S: AsRef<str>>(names: &[S]) -> String {
+pub fn join_and<S: AsRef<str>>(names: &[S]) -> String {
     match names {
         [] => String::new(),
         [one] => one.as_ref().to_string(),
