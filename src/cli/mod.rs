@@ -5,5 +5,6 @@ pub mod bench_engine;
 pub mod fmt;
 pub mod group;
 pub mod run;
+pub mod server;
 pub mod test;
 pub mod topic;
