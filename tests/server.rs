@@ -65,7 +65,7 @@ fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
     }
 }
 
-const CREATE_CLICKS: &str = "CREATE STREAM clicks (user STRING KEY, page STRING, ms INT) \
+const CREATE_CLICKS: &str = "CREATE STREAM clicks (visitor STRING KEY, page STRING, ms INT) \
     WITH (kafka_topic='clicks', value_format='JSON', partitions=1);";
 
 #[test]
@@ -84,7 +84,7 @@ fn statements_inserts_and_queries_answer_in_ksqldb_shapes() {
             "POST",
             "/inserts-stream",
             &[("Content-Type", DELIMITED)],
-            b"{\"target\": \"CLICKS\"}\n{\"USER\": \"ann\", \"PAGE\": \"/a\", \"MS\": 1}\n{\"user\": \"bob\", \"page\": \"/b\"}\n{\"NOPE\": 1}\n",
+            b"{\"target\": \"CLICKS\"}\n{\"VISITOR\": \"ann\", \"PAGE\": \"/a\", \"MS\": 1}\n{\"visitor\": \"bob\", \"page\": \"/b\"}\n{\"NOPE\": 1}\n",
         )
         .expect("inserts");
     assert_eq!(inserts.status, 200);
@@ -100,18 +100,18 @@ fn statements_inserts_and_queries_answer_in_ksqldb_shapes() {
     assert_eq!(acks[2]["seq"], 2);
     assert!(acks[2]["message"].as_str().unwrap_or("").contains("NOPE"), "{}", acks[2]);
 
-    ksql(&client, "INSERT INTO clicks (user, page, ms) VALUES ('ann', '/c', 3);");
+    ksql(&client, "INSERT INTO clicks (visitor, page, ms) VALUES ('ann', '/c', 3);");
     let started = ksql(
         &client,
-        "CREATE TABLE visits AS SELECT user, COUNT(*) AS n FROM clicks GROUP BY user;",
+        "CREATE TABLE visits AS SELECT visitor, COUNT(*) AS n FROM clicks GROUP BY visitor;",
     );
     let query_id = started[0]["commandStatus"]["queryId"]
         .as_str()
         .expect("the CTAS names its query")
         .to_string();
 
-    let (metadata, rows) = pull(&client, "SELECT * FROM visits WHERE user = 'ann';");
-    assert_eq!(metadata["columnNames"], json!(["USER", "N"]));
+    let (metadata, rows) = pull(&client, "SELECT * FROM visits WHERE visitor = 'ann';");
+    assert_eq!(metadata["columnNames"], json!(["VISITOR", "N"]));
     assert_eq!(metadata["columnTypes"], json!(["STRING", "BIGINT"]));
     assert_eq!(rows, vec![json!(["ann", 2])]);
 
@@ -119,12 +119,12 @@ fn statements_inserts_and_queries_answer_in_ksqldb_shapes() {
         .post_json(
             "/query",
             "application/json",
-            &json!({"ksql": "SELECT * FROM visits WHERE user = 'bob';", "streamsProperties": {}}),
+            &json!({"ksql": "SELECT * FROM visits WHERE visitor = 'bob';", "streamsProperties": {}}),
         )
         .expect("request")
         .json()
         .expect("one JSON array");
-    assert_eq!(query[0]["header"]["schema"], "`USER` STRING KEY, `N` BIGINT");
+    assert_eq!(query[0]["header"]["schema"], "`VISITOR` STRING KEY, `N` BIGINT");
     assert_eq!(query[1]["row"]["columns"], json!(["bob", 1]));
 
     let as_array = client
@@ -142,7 +142,7 @@ fn statements_inserts_and_queries_answer_in_ksqldb_shapes() {
         .post_json(
             "/query-stream",
             DELIMITED,
-            &json!({"sql": "SELECT user, page FROM clicks EMIT CHANGES LIMIT 2;",
+            &json!({"sql": "SELECT visitor, page FROM clicks EMIT CHANGES LIMIT 2;",
                     "properties": {"auto.offset.reset": "earliest"}}),
         )
         .expect("request");
@@ -195,8 +195,8 @@ fn push_query_streams_new_rows_until_closed_and_a_disconnect_frees_it() {
     assert_eq!(server.active_push_queries(), 1);
     ksql(
         &client,
-        "INSERT INTO clicks (user, page, ms) VALUES ('a', '/slow', 50); \
-         INSERT INTO clicks (user, page, ms) VALUES ('a', '/fast', 5);",
+        "INSERT INTO clicks (visitor, page, ms) VALUES ('a', '/slow', 50); \
+         INSERT INTO clicks (visitor, page, ms) VALUES ('a', '/fast', 5);",
     );
     assert_eq!(next_json(&mut push), Some(json!(["/slow"])));
 
@@ -306,9 +306,9 @@ fn a_restarted_server_keeps_its_tables_and_their_queries() {
         ksql(&client, CREATE_CLICKS);
         ksql(
             &client,
-            "CREATE TABLE visits AS SELECT user, COUNT(*) AS n FROM clicks GROUP BY user;",
+            "CREATE TABLE visits AS SELECT visitor, COUNT(*) AS n FROM clicks GROUP BY visitor;",
         );
-        ksql(&client, "INSERT INTO clicks (user, page, ms) VALUES ('ann', '/a', 1);");
+        ksql(&client, "INSERT INTO clicks (visitor, page, ms) VALUES ('ann', '/a', 1);");
         let (_, rows) = pull(&client, "SELECT * FROM visits;");
         assert_eq!(rows, vec![json!(["ann", 1])]);
         server.shutdown();
@@ -317,7 +317,7 @@ fn a_restarted_server_keeps_its_tables_and_their_queries() {
     let client = client(&server);
     let queries = ksql(&client, "SHOW QUERIES;");
     assert_eq!(queries[0]["queries"].as_array().map(Vec::len), Some(1), "{queries:?}");
-    ksql(&client, "INSERT INTO clicks (user, page, ms) VALUES ('ann', '/b', 2);");
-    let (_, rows) = pull(&client, "SELECT * FROM visits WHERE user = 'ann';");
+    ksql(&client, "INSERT INTO clicks (visitor, page, ms) VALUES ('ann', '/b', 2);");
+    let (_, rows) = pull(&client, "SELECT * FROM visits WHERE visitor = 'ann';");
     assert_eq!(rows, vec![json!(["ann", 2])], "the restarted query keeps counting");
 }

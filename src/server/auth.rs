@@ -11,10 +11,20 @@ use super::error::{ApiError, ServerError, UNAUTHORIZED};
 use super::state::AppState;
 
 /// The one user the server lets in.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     pub user: String,
     pub password: String,
+}
+
+/// Never prints the password (configurations get logged).
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .field("password", &"***")
+            .finish()
+    }
 }
 
 impl Credentials {
@@ -25,7 +35,10 @@ impl Credentials {
                 user: user.to_string(),
                 password: password.to_string(),
             }),
-            _ => Err(ServerError::Credentials(format!("'{}'", text.trim()))),
+            // The text may hold a password: the message does not repeat it.
+            _ => Err(ServerError::Credentials(
+                "no user before the ':'".to_string(),
+            )),
         }
     }
 

@@ -27,7 +27,7 @@ pub enum ServerError {
     },
     #[error("cannot start the server's runtime: {0}")]
     Runtime(std::io::Error),
-    #[error("bad credentials {0}: expected user:password")]
+    #[error("bad credentials ({0}): expected user:password")]
     Credentials(String),
     #[error("cannot read the credentials file {path}: {source}")]
     CredentialsFile {
