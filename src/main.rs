@@ -60,13 +60,13 @@ fn main() -> ExitCode {
             None => runnel::repl::run(&cli.data_dir),
         }
         .map(|ok| {
-                if ok {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::FAILURE
-                }
-            })
-            .map_err(Into::into),
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        })
+        .map_err(Into::into),
         Some(command) => match command {
             Command::Fmt(args) => runnel::cli::fmt::run(&args).map_err(anyhow::Error::from),
             Command::Topic(cmd) => runnel::cli::topic::run(&cli.data_dir, cmd).map_err(Into::into),

@@ -98,9 +98,16 @@ fn statements_inserts_and_queries_answer_in_ksqldb_shapes() {
     assert_eq!(acks[1], json!({"status": "ok", "seq": 1}));
     assert_eq!(acks[2]["status"], "error");
     assert_eq!(acks[2]["seq"], 2);
-    assert!(acks[2]["message"].as_str().unwrap_or("").contains("NOPE"), "{}", acks[2]);
+    assert!(
+        acks[2]["message"].as_str().unwrap_or("").contains("NOPE"),
+        "{}",
+        acks[2]
+    );
 
-    ksql(&client, "INSERT INTO clicks (visitor, page, ms) VALUES ('ann', '/c', 3);");
+    ksql(
+        &client,
+        "INSERT INTO clicks (visitor, page, ms) VALUES ('ann', '/c', 3);",
+    );
     let started = ksql(
         &client,
         "CREATE TABLE visits AS SELECT visitor, COUNT(*) AS n FROM clicks GROUP BY visitor;",
@@ -124,7 +131,10 @@ fn statements_inserts_and_queries_answer_in_ksqldb_shapes() {
         .expect("request")
         .json()
         .expect("one JSON array");
-    assert_eq!(query[0]["header"]["schema"], "`VISITOR` STRING KEY, `N` BIGINT");
+    assert_eq!(
+        query[0]["header"]["schema"],
+        "`VISITOR` STRING KEY, `N` BIGINT"
+    );
     assert_eq!(query[1]["row"]["columns"], json!(["bob", 1]));
 
     let as_array = client
@@ -148,7 +158,11 @@ fn statements_inserts_and_queries_answer_in_ksqldb_shapes() {
         .expect("request");
     assert_eq!(push.status, 200);
     let header = next_json(&mut push).expect("metadata");
-    assert!(header["queryId"].as_str().is_some_and(|id| id.starts_with("transient")));
+    assert!(
+        header["queryId"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("transient"))
+    );
     assert_eq!(next_json(&mut push), Some(json!(["ann", "/a"])));
     assert_eq!(next_json(&mut push), Some(json!(["bob", "/b"])));
     assert_eq!(next_json(&mut push), None, "LIMIT 2 ends the stream");
@@ -166,11 +180,19 @@ fn statements_inserts_and_queries_answer_in_ksqldb_shapes() {
     assert_eq!(queries[0]["queries"][0]["id"], query_id.as_str());
     let described = ksql(&client, "DESCRIBE visits;");
     assert_eq!(described[0]["@type"], "sourceDescription");
-    assert_eq!(described[0]["sourceDescription"]["fields"][0]["type"], "PRIMARY_KEY");
+    assert_eq!(
+        described[0]["sourceDescription"]["fields"][0]["type"],
+        "PRIMARY_KEY"
+    );
 
     let info = client.request("GET", "/info", &[], b"").expect("info");
-    assert_eq!(info.json().expect("json")["KsqlServerInfo"]["serverStatus"], "RUNNING");
-    let health = client.request("GET", "/healthcheck", &[], b"").expect("health");
+    assert_eq!(
+        info.json().expect("json")["KsqlServerInfo"]["serverStatus"],
+        "RUNNING"
+    );
+    let health = client
+        .request("GET", "/healthcheck", &[], b"")
+        .expect("health");
     assert_eq!(health.json().expect("json")["isHealthy"], true);
 }
 
@@ -201,7 +223,11 @@ fn push_query_streams_new_rows_until_closed_and_a_disconnect_frees_it() {
     assert_eq!(next_json(&mut push), Some(json!(["/slow"])));
 
     let closed = client
-        .post_json("/close-query", "application/json", &json!({"queryId": query_id}))
+        .post_json(
+            "/close-query",
+            "application/json",
+            &json!({"queryId": query_id}),
+        )
         .expect("close");
     assert_eq!(closed.status, 200);
     assert_eq!(next_json(&mut push), None, "close-query ends the stream");
@@ -209,7 +235,11 @@ fn push_query_streams_new_rows_until_closed_and_a_disconnect_frees_it() {
         server.active_push_queries() == 0
     });
     let again = client
-        .post_json("/close-query", "application/json", &json!({"queryId": query_id}))
+        .post_json(
+            "/close-query",
+            "application/json",
+            &json!({"queryId": query_id}),
+        )
         .expect("close again");
     assert_eq!(again.status, 400);
 
@@ -236,7 +266,9 @@ fn basic_authentication_refuses_strangers_and_admits_the_user() {
     let credentials = Credentials::parse("ann:secret").expect("credentials");
     let server = start(dir.path(), Some(credentials));
     let anonymous = client(&server);
-    let refused = anonymous.request("GET", "/info", &[], b"").expect("request");
+    let refused = anonymous
+        .request("GET", "/info", &[], b"")
+        .expect("request");
     assert_eq!(refused.status, 401);
     assert!(
         refused
@@ -246,9 +278,20 @@ fn basic_authentication_refuses_strangers_and_admits_the_user() {
         refused.headers
     );
     let wrong = client(&server).with_credentials(Some("ann:guess".into()));
-    assert_eq!(wrong.request("GET", "/info", &[], b"").expect("request").status, 401);
+    assert_eq!(
+        wrong
+            .request("GET", "/info", &[], b"")
+            .expect("request")
+            .status,
+        401
+    );
     let ann = client(&server).with_credentials(Some("ann:secret".into()));
-    assert_eq!(ann.request("GET", "/info", &[], b"").expect("request").status, 200);
+    assert_eq!(
+        ann.request("GET", "/info", &[], b"")
+            .expect("request")
+            .status,
+        200
+    );
     assert_eq!(ksql(&ann, "SHOW STREAMS;")[0]["@type"], "streams");
 }
 
@@ -259,12 +302,20 @@ fn bad_requests_get_clear_json_errors_and_the_server_goes_on() {
     let client = client(&server);
 
     let malformed = client
-        .request("POST", "/ksql", &[("Content-Type", "application/json")], b"{\"ksql\": ")
+        .request(
+            "POST",
+            "/ksql",
+            &[("Content-Type", "application/json")],
+            b"{\"ksql\": ",
+        )
         .expect("request");
     assert_eq!(malformed.status, 400);
     let body = malformed.json().expect("json error");
     let message = body["message"].as_str().unwrap_or("");
-    assert!(message.contains("/ksql") && message.contains("line 1"), "{body}");
+    assert!(
+        message.contains("/ksql") && message.contains("line 1"),
+        "{body}"
+    );
 
     let missing_field = client
         .request("POST", "/query-stream", &[], b"{\"ksql\": \"SELECT 1;\"}")
@@ -272,12 +323,18 @@ fn bad_requests_get_clear_json_errors_and_the_server_goes_on() {
     assert_eq!(missing_field.status, 400);
     assert!(missing_field.text().expect("body").contains("sql"));
 
-    let unknown = client.request("GET", "/nowhere", &[], b"").expect("request");
+    let unknown = client
+        .request("GET", "/nowhere", &[], b"")
+        .expect("request");
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.json().expect("json")["error_code"], 40400);
 
     let bad_statement = client
-        .post_json("/ksql", "application/json", &json!({"ksql": "CREATE STREAM;"}))
+        .post_json(
+            "/ksql",
+            "application/json",
+            &json!({"ksql": "CREATE STREAM;"}),
+        )
         .expect("request");
     assert_eq!(bad_statement.status, 400);
     let body = bad_statement.json().expect("json");
@@ -285,12 +342,21 @@ fn bad_requests_get_clear_json_errors_and_the_server_goes_on() {
     assert_eq!(body["error_code"], 40001);
 
     let unknown_source = client
-        .post_json("/query-stream", DELIMITED, &json!({"sql": "SELECT * FROM nothing EMIT CHANGES;"}))
+        .post_json(
+            "/query-stream",
+            DELIMITED,
+            &json!({"sql": "SELECT * FROM nothing EMIT CHANGES;"}),
+        )
         .expect("request");
     assert_eq!(unknown_source.status, 400);
 
     let no_target = client
-        .request("POST", "/inserts-stream", &[], b"{\"target\": \"NOTHING\"}\n{}\n")
+        .request(
+            "POST",
+            "/inserts-stream",
+            &[],
+            b"{\"target\": \"NOTHING\"}\n{}\n",
+        )
         .expect("request");
     assert_eq!(no_target.status, 400);
 
@@ -308,7 +374,10 @@ fn a_restarted_server_keeps_its_tables_and_their_queries() {
             &client,
             "CREATE TABLE visits AS SELECT visitor, COUNT(*) AS n FROM clicks GROUP BY visitor;",
         );
-        ksql(&client, "INSERT INTO clicks (visitor, page, ms) VALUES ('ann', '/a', 1);");
+        ksql(
+            &client,
+            "INSERT INTO clicks (visitor, page, ms) VALUES ('ann', '/a', 1);",
+        );
         let (_, rows) = pull(&client, "SELECT * FROM visits;");
         assert_eq!(rows, vec![json!(["ann", 1])]);
         server.shutdown();
@@ -316,8 +385,19 @@ fn a_restarted_server_keeps_its_tables_and_their_queries() {
     let server = start(dir.path(), None);
     let client = client(&server);
     let queries = ksql(&client, "SHOW QUERIES;");
-    assert_eq!(queries[0]["queries"].as_array().map(Vec::len), Some(1), "{queries:?}");
-    ksql(&client, "INSERT INTO clicks (visitor, page, ms) VALUES ('ann', '/b', 2);");
+    assert_eq!(
+        queries[0]["queries"].as_array().map(Vec::len),
+        Some(1),
+        "{queries:?}"
+    );
+    ksql(
+        &client,
+        "INSERT INTO clicks (visitor, page, ms) VALUES ('ann', '/b', 2);",
+    );
     let (_, rows) = pull(&client, "SELECT * FROM visits WHERE visitor = 'ann';");
-    assert_eq!(rows, vec![json!(["ann", 2])], "the restarted query keeps counting");
+    assert_eq!(
+        rows,
+        vec![json!(["ann", 2])],
+        "the restarted query keeps counting"
+    );
 }

@@ -22,8 +22,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use parking_lot::Mutex;
 
 use crate::engine::{Engine, EngineError};
-use backend::{Backend, LocalBackend};
 use crate::log::{LOG_SUBDIR, Log, LogOptions};
+use backend::{Backend, LocalBackend};
 use complete::CompletionWords;
 use driver::Driver;
 use input::{Command, StatementBuffer, command};

@@ -353,9 +353,10 @@ pub fn render_entity(entity: &Value) -> String {
         }
         _ => {
             // A listing: the entity's array of objects as a table.
-            let items = entity
-                .as_object()
-                .and_then(|o| o.values().find_map(|v| v.as_array().filter(|a| !a.is_empty())));
+            let items = entity.as_object().and_then(|o| {
+                o.values()
+                    .find_map(|v| v.as_array().filter(|a| !a.is_empty()))
+            });
             match items {
                 Some(items) => objects_table(items),
                 None => format!("({kind}: nothing to show)"),
@@ -392,12 +393,16 @@ mod tests {
 
     #[test]
     fn entities_render_as_messages_and_tables() {
-        let status = json!({"@type": "currentStatus", "commandStatus": {"message": "Stream created"}});
+        let status =
+            json!({"@type": "currentStatus", "commandStatus": {"message": "Stream created"}});
         assert_eq!(render_entity(&status), "Stream created");
         let streams = json!({"@type": "streams", "statementText": "SHOW STREAMS;",
             "streams": [{"name": "CLICKS", "topic": "clicks"}], "warnings": []});
         let table = render_entity(&streams);
-        assert!(table.contains("CLICKS") && table.contains("topic"), "{table}");
+        assert!(
+            table.contains("CLICKS") && table.contains("topic"),
+            "{table}"
+        );
         let rows = json!({"@type": ROWS_ENTITY, "columnNames": ["A"], "rows": [["x"]]});
         assert!(render_entity(&rows).contains('x'));
     }

@@ -117,8 +117,7 @@ impl HttpClient {
             .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
         {
             Box::new(BufReader::new(ChunkedReader::new(reader)))
-        } else if let Some(length) = header("content-length").and_then(|v| v.parse::<u64>().ok())
-        {
+        } else if let Some(length) = header("content-length").and_then(|v| v.parse::<u64>().ok()) {
             Box::new(reader.take(length))
         } else {
             Box::new(reader)
@@ -244,7 +243,9 @@ impl<R: BufRead> Read for ChunkedReader<R> {
             }
             self.remaining = size;
         }
-        let want = buf.len().min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+        let want = buf
+            .len()
+            .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
         let read = self.inner.read(&mut buf[..want])?;
         if read == 0 {
             return Err(std::io::Error::new(

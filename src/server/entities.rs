@@ -21,9 +21,7 @@ pub fn entity(
     outcome: &Outcome,
     sequence: u64,
 ) -> Value {
-    let listing = |type_name: &str, field: &str, items: Vec<Value>| {
-        json!({"@type": type_name, "statementText": sql, field: items, "warnings": []})
-    };
+    let listing = |type_name: &str, field: &str, items: Vec<Value>| json!({"@type": type_name, "statementText": sql, field: items, "warnings": []});
     match (kind, outcome) {
         (StatementKind::Show(target), Outcome::Rows(rows)) => match target {
             ShowTarget::Streams { .. } => listing("streams", "streams", sources(rows, "STREAM")),
@@ -57,7 +55,10 @@ pub fn entity(
 fn current_status(engine: &Engine, sql: &str, outcome: &Outcome, sequence: u64) -> Value {
     let (command_id, message, query_id) = match outcome {
         Outcome::SourceCreated { name } => {
-            let kind = engine.catalog().source(name).map_or("stream", |s| s.kind_name());
+            let kind = engine
+                .catalog()
+                .source(name)
+                .map_or("stream", |s| s.kind_name());
             (
                 format!("{kind}/`{name}`/create"),
                 format!("{}{} created", kind[..1].to_uppercase(), &kind[1..]),
@@ -201,7 +202,11 @@ fn source_description(engine: &Engine, source: &Source) -> Value {
             field.insert("name".into(), json!(c.name));
             field.insert("schema".into(), json!({"type": ksql_type_name(&c.ty)}));
             if c.namespace == Namespace::Key {
-                let key = if source.is_table() { "PRIMARY_KEY" } else { "KEY" };
+                let key = if source.is_table() {
+                    "PRIMARY_KEY"
+                } else {
+                    "KEY"
+                };
                 field.insert("type".into(), json!(key));
             }
             Value::Object(field)

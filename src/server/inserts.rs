@@ -34,16 +34,19 @@ pub async fn inserts_stream(
         buffer: BytesMut::new(),
         ended: false,
     };
-    let first = lines
-        .next_line()
-        .await?
-        .ok_or_else(|| ApiError::bad_request("Empty /inserts-stream body: expected {\"target\": NAME} on the first line"))?;
+    let first = lines.next_line().await?.ok_or_else(|| {
+        ApiError::bad_request(
+            "Empty /inserts-stream body: expected {\"target\": NAME} on the first line",
+        )
+    })?;
     let header: Map<String, Value> = serde_json::from_slice(&first)
         .map_err(|e| ApiError::malformed_body("/inserts-stream (first line)", &e))?;
     let target = header
         .get("target")
         .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::bad_request("The first line of /inserts-stream must be {\"target\": NAME}"))?
+        .ok_or_else(|| {
+            ApiError::bad_request("The first line of /inserts-stream must be {\"target\": NAME}")
+        })?
         .to_string();
     let name = target.clone();
     let source = state
@@ -90,7 +93,9 @@ pub async fn inserts_stream(
         }
     });
     let acks = futures::stream::poll_fn(move |cx| {
-        receiver.poll_recv(cx).map(|ack| ack.map(Ok::<_, Infallible>))
+        receiver
+            .poll_recv(cx)
+            .map(|ack| ack.map(Ok::<_, Infallible>))
     });
     let mut response = Response::new(Body::from_stream(acks));
     response.headers_mut().insert(
@@ -101,7 +106,8 @@ pub async fn inserts_stream(
 }
 
 fn ack_error(seq: u64, message: &str) -> Bytes {
-    let line = json!({"status": "error", "seq": seq, "error_code": BAD_REQUEST, "message": message});
+    let line =
+        json!({"status": "error", "seq": seq, "error_code": BAD_REQUEST, "message": message});
     Bytes::from(format!("{line}\n"))
 }
 
@@ -161,7 +167,9 @@ fn insert_sql(source: &Source, line: &[u8]) -> Result<String, String> {
             .or_else(|| source.schema.column(&name.to_uppercase()));
         let (column_name, ty) = match column {
             Some(column) => (column.name.clone(), column.ty.clone()),
-            None if name.eq_ignore_ascii_case("ROWTIME") => ("ROWTIME".to_string(), SqlType::BigInt),
+            None if name.eq_ignore_ascii_case("ROWTIME") => {
+                ("ROWTIME".to_string(), SqlType::BigInt)
+            }
             None => return Err(format!("Column {name} does not exist in {}", source.name)),
         };
         columns.push(Ident::new(column_name).to_string());
@@ -222,7 +230,10 @@ fn json_to_expr(value: &Value, ty: &SqlType) -> Result<Expr, String> {
                         .iter()
                         .find(|(k, _)| k.eq_ignore_ascii_case(&field.name))
                         .map_or(&Value::Null, |(_, v)| v);
-                    Ok((Ident::new(field.name.clone()), json_to_expr(value, &field.ty)?))
+                    Ok((
+                        Ident::new(field.name.clone()),
+                        json_to_expr(value, &field.ty)?,
+                    ))
                 })
                 .collect::<Result<_, String>>()
                 .map(Expr::Struct),

@@ -27,7 +27,10 @@ pub struct KsqlRequest {
 /// Numbers the commands the server ran, as ksqlDB's `commandSequenceNumber`.
 static COMMAND_SEQUENCE: AtomicU64 = AtomicU64::new(0);
 
-pub async fn ksql(State(state): State<AppState>, body: Bytes) -> Result<Json<Vec<Value>>, ApiError> {
+pub async fn ksql(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<Vec<Value>>, ApiError> {
     let request: KsqlRequest =
         serde_json::from_slice(&body).map_err(|e| ApiError::malformed_body("/ksql", &e))?;
     let request = Arc::new(request);

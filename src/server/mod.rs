@@ -187,7 +187,10 @@ async fn serve(
         _ = stopped => {}
     }
     let _ = graceful.send(());
-    if tokio::time::timeout(SHUTDOWN_GRACE, &mut serving).await.is_err() {
+    if tokio::time::timeout(SHUTDOWN_GRACE, &mut serving)
+        .await
+        .is_err()
+    {
         serving.abort();
     }
 }

@@ -50,7 +50,8 @@ impl PushRegistry {
         let spawned = std::thread::Builder::new()
             .name(format!("runnel-{id}"))
             .spawn(move || {
-                let stopped = || stop.load(Ordering::SeqCst) || shutting_down.load(Ordering::SeqCst);
+                let stopped =
+                    || stop.load(Ordering::SeqCst) || shutting_down.load(Ordering::SeqCst);
                 stream(push, framing, &thread_id, &sender, stopped);
                 registry.running.lock().remove(&thread_id);
             });

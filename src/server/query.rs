@@ -74,10 +74,7 @@ pub async fn query(State(state): State<AppState>, body: Bytes) -> Result<Respons
     .await
 }
 
-pub async fn close_query(
-    State(state): State<AppState>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
+pub async fn close_query(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let request: CloseQueryRequest =
         serde_json::from_slice(&body).map_err(|e| ApiError::malformed_body("/close-query", &e))?;
     if !state.push_queries.close(&request.query_id) {
@@ -115,7 +112,9 @@ async fn run(
                 .start(id, push, framing)
                 .map_err(|e| ApiError::internal(format!("cannot start the push query: {e}")))?;
             let rows = futures::stream::poll_fn(move |cx| {
-                receiver.poll_recv(cx).map(|piece| piece.map(Ok::<_, Infallible>))
+                receiver
+                    .poll_recv(cx)
+                    .map(|piece| piece.map(Ok::<_, Infallible>))
             });
             Ok(streaming_response(framing, Body::from_stream(rows)))
         }
