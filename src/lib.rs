@@ -15,6 +15,7 @@
 //!   materializations pull queries read.
 //! - [`qtt`]: ksqlDB's QTT/RQTT test files and the runner behind `runnel test`.
 //! - [`repl`]: the interactive REPL that plain `runnel` starts.
+//! - [`server`]: ksqlDB's REST API over HTTP (`runnel server`), and a client for it.
 //! - [`cli`]: the command-line tools behind `runnel <command>`.
 
 pub mod catalog;
@@ -27,5 +28,6 @@ pub mod log;
 pub mod plan;
 pub mod qtt;
 pub mod repl;
+pub mod server;
 pub mod sql;
 pub mod state;

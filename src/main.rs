@@ -16,6 +16,14 @@ struct Cli {
     #[arg(long, global = true, default_value = "./runnel-data")]
     data_dir: PathBuf,
 
+    /// Run the REPL against the Runnel server at this URL (e.g. http://127.0.0.1:8088).
+    #[arg(long)]
+    server: Option<String>,
+
+    /// `user:password` for a server that requires basic authentication.
+    #[arg(long, requires = "server")]
+    server_auth: Option<String>,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -37,6 +45,8 @@ enum Command {
     Run(runnel::cli::run::RunArgs),
     /// Run ksqlDB QTT/RQTT test files (a file or a folder).
     Test(runnel::cli::test::TestArgs),
+    /// Serve ksqlDB's REST API (/ksql, /query-stream, ...) over the data directory.
+    Server(runnel::cli::server::ServerArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,15 +55,18 @@ fn main() -> ExitCode {
     sigpipe::reset();
     let cli = Cli::parse();
     let result: anyhow::Result<ExitCode> = match cli.command {
-        None => runnel::repl::run(&cli.data_dir)
-            .map(|ok| {
-                if ok {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::FAILURE
-                }
-            })
-            .map_err(Into::into),
+        None => match &cli.server {
+            Some(url) => runnel::repl::run_remote(url, cli.server_auth.clone(), &cli.data_dir),
+            None => runnel::repl::run(&cli.data_dir),
+        }
+        .map(|ok| {
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        })
+        .map_err(Into::into),
         Some(command) => match command {
             Command::Fmt(args) => runnel::cli::fmt::run(&args).map_err(anyhow::Error::from),
             Command::Topic(cmd) => runnel::cli::topic::run(&cli.data_dir, cmd).map_err(Into::into),
@@ -67,6 +80,9 @@ fn main() -> ExitCode {
             Command::Bench(cmd) => runnel::cli::bench::run(&cli.data_dir, cmd).map_err(Into::into),
             Command::Run(args) => runnel::cli::run::run(&cli.data_dir, args),
             Command::Test(args) => runnel::cli::test::run(args),
+            Command::Server(args) => runnel::cli::server::run(&cli.data_dir, args)
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(Into::into),
         },
     };
     match result {

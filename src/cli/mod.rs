@@ -6,5 +6,6 @@ pub mod bench_join;
 pub mod fmt;
 pub mod group;
 pub mod run;
+pub mod server;
 pub mod test;
 pub mod topic;

@@ -243,6 +243,10 @@ impl Engine {
         self.properties.insert(name.to_string(), value.to_string());
     }
 
+    pub fn unset_property(&mut self, name: &str) {
+        self.properties.remove(name);
+    }
+
     pub fn property(&self, name: &str) -> Option<&str> {
         self.properties.get(name).map(String::as_str)
     }

@@ -4,10 +4,12 @@
 //! folder, tab completion) and streams push queries until Ctrl-C; with stdin not a
 //! terminal it runs the statements it reads and exits.
 
+pub mod backend;
 pub mod complete;
 pub mod driver;
 pub mod input;
 pub mod line_editor;
+pub mod remote;
 pub mod render;
 pub mod session;
 pub mod spinner;
@@ -21,6 +23,7 @@ use parking_lot::Mutex;
 
 use crate::engine::{Engine, EngineError};
 use crate::log::{LOG_SUBDIR, Log, LogOptions};
+use backend::{Backend, LocalBackend};
 use complete::CompletionWords;
 use driver::Driver;
 use input::{Command, StatementBuffer, command};
@@ -56,6 +59,8 @@ pub enum ReplError {
     },
     #[error("reading standard input: {0}")]
     Input(#[from] std::io::Error),
+    #[error("cannot reach the server: {0}")]
+    Server(#[from] crate::server::ServerError),
 }
 
 /// Runs the REPL on the data in `data_dir`; returns whether every statement succeeded
@@ -74,15 +79,39 @@ pub fn run(data_dir: &Path) -> Result<bool, ReplError> {
         interactive,
     };
     let driver = Driver::start(Arc::clone(&engine));
+    let words = CompletionWords::default();
+    words.refresh(&engine.lock());
+    let interrupted = Arc::clone(&session.interrupted);
+    let backend = LocalBackend { session, driver };
     if interactive {
-        interactive_loop(&session, data_dir, &driver)
+        interactive_loop(&backend, data_dir, interrupted, words)
     } else {
-        Ok(piped(&session)?)
+        Ok(piped(&backend)?)
+    }
+}
+
+/// Runs the REPL against the Runnel server at `url` (`http://host:port`), logging in
+/// with `credentials` (`user:password`) when given; history stays in `data_dir`.
+pub fn run_remote(
+    url: &str,
+    credentials: Option<String>,
+    data_dir: &Path,
+) -> Result<bool, ReplError> {
+    let interactive = std::io::stdin().is_terminal();
+    let backend = remote::RemoteBackend::connect(url, credentials, interactive)?;
+    if interactive {
+        let interrupted = Arc::clone(&backend.interrupted);
+        if let Err(err) = std::fs::create_dir_all(data_dir) {
+            eprintln!("warning: no history file in {}: {err}", data_dir.display());
+        }
+        interactive_loop(&backend, data_dir, interrupted, CompletionWords::default())
+    } else {
+        Ok(piped(&backend)?)
     }
 }
 
 /// Statements from a pipe or a file: run them in order, then exit.
-fn piped(session: &Session) -> std::io::Result<bool> {
+fn piped(session: &dyn Backend) -> std::io::Result<bool> {
     let mut buffer = StatementBuffer::default();
     let mut ok = true;
     for line in std::io::stdin().lock().lines() {
@@ -131,13 +160,12 @@ fn install_interrupt_handler(flag: Arc<AtomicBool>) {
 }
 
 fn interactive_loop(
-    session: &Session,
+    session: &dyn Backend,
     data_dir: &Path,
-    driver: &Driver,
+    interrupted: Arc<AtomicBool>,
+    words: CompletionWords,
 ) -> Result<bool, ReplError> {
-    install_interrupt_handler(Arc::clone(&session.interrupted));
-    let words = CompletionWords::default();
-    words.refresh(&session.engine.lock());
+    install_interrupt_handler(interrupted);
     let mut editor = LineEditor::new(data_dir.join(HISTORY_FILE), words.clone());
     println!(
         "Runnel {} - streaming SQL on an embedded log. Type 'help' for help, 'exit' to leave.",
@@ -165,10 +193,7 @@ fn interactive_loop(
                 if let Some(text) = buffer.push_line(&line) {
                     editor.add_history(&text);
                     session.run_text(&text);
-                    if let Some(failure) = driver.take_failure() {
-                        eprintln!("A persistent query failed: {failure}");
-                    }
-                    words.refresh(&session.engine.lock());
+                    session.after_statement(&words);
                 }
             }
             // Ctrl-C while typing drops the statement being typed.
