@@ -487,7 +487,7 @@ fn pad_sequence<T: Clone>(input: &[T], padding: &[T], target: usize, left: bool)
 mod tests {
     use std::sync::Arc;
 
-    use arrow::array::{Array, AsArray, BinaryArray, StringArray};
+    use arrow::array::{Array, AsArray, BinaryArray};
 
     use super::*;
     use crate::functions::scalar::udf::tests_support::{self, ints, strings, texts};
