@@ -1,15 +1,47 @@
 //! Isolates a pull query's key lookup on a table of 1,000,000 keys: parse, plan, look
 //! the key up in the table's materialization, decode and project the row. The table is
 //! a source table whose topic is filled directly; the first query folds it.
-//! Run with `cargo bench --bench pull` (or `--profile dev` for a quick figure).
+//! Run with `cargo bench --bench pull` (or `--profile dev` for a quick figure). Besides
+//! criterion's mean, it times single lookups and prints their median and 99th percentile.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use runnel::engine::{Engine, Outcome};
 use runnel::log::{FlushPolicy, Log, LogOptions, Record};
 
 const KEYS: usize = 1_000_000;
+/// Single lookups timed one by one for the median.
+const TIMED_LOOKUPS: usize = 20_000;
+
+/// Looks up the key `user{index}` and checks that exactly its row came back.
+fn lookup(engine: &mut Engine, index: usize) {
+    let sql = format!("SELECT * FROM users WHERE id = 'user{index}';");
+    match engine.execute(&sql).expect("lookup").pop() {
+        Some(Outcome::Rows(rows)) => assert_eq!(rows.rows.len(), 1),
+        other => panic!("expected one row, got {other:?}"),
+    }
+}
+
+/// Times `TIMED_LOOKUPS` lookups of keys spread over the table and prints the median,
+/// mean and 99th percentile (criterion reports the mean only).
+fn report_latency_distribution(engine: &mut Engine) {
+    let mut samples: Vec<Duration> = (0..TIMED_LOOKUPS)
+        .map(|i| {
+            let started = Instant::now();
+            lookup(engine, (i * 104_729) % KEYS);
+            started.elapsed()
+        })
+        .collect();
+    samples.sort();
+    let mean = samples.iter().sum::<Duration>() / TIMED_LOOKUPS as u32;
+    let median = samples[TIMED_LOOKUPS / 2];
+    let p99 = samples[TIMED_LOOKUPS * 99 / 100];
+    println!(
+        "pull/key_lookup_1M_keys over {TIMED_LOOKUPS} single lookups: median {median:?}, mean {mean:?}, p99 {p99:?}"
+    );
+}
 
 fn pull_benches(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -54,14 +86,11 @@ fn pull_benches(c: &mut Criterion) {
     group.bench_function("key_lookup_1M_keys", |b| {
         b.iter(|| {
             next = (next + 7919) % KEYS;
-            let sql = format!("SELECT * FROM users WHERE id = 'user{next}';");
-            match engine.execute(&sql).expect("lookup").pop() {
-                Some(Outcome::Rows(rows)) => assert_eq!(rows.rows.len(), 1),
-                other => panic!("expected one row, got {other:?}"),
-            }
+            lookup(&mut engine, next);
         })
     });
     group.finish();
+    report_latency_distribution(&mut engine);
 }
 
 criterion_group!(benches, pull_benches);

@@ -147,3 +147,51 @@ fn syntax_errors_point_at_the_place_and_the_session_goes_on() {
     term.wait_for("Kafka Topic");
     term.type_keys("exit\r");
 }
+
+impl Terminal {
+    /// Waits for the REPL to exit and checks that it exited successfully.
+    fn wait_for_exit(&mut self) {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                assert!(
+                    status.success(),
+                    "exit status {status}; screen:\n{}",
+                    self.screen()
+                );
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "REPL did not exit:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+#[test]
+fn statements_span_lines_history_survives_a_restart_and_ctrl_d_exits() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut term = Terminal::start(dir.path());
+    term.wait_for("runnel> ");
+    // Enter before the ';' continues the statement on a new line.
+    term.type_keys("SHOW\rTOPICS\r;\r");
+    term.wait_for("Kafka Topic");
+    // Ctrl-C while typing drops the input, not the REPL.
+    term.type_keys("SHOW STRE\u{3}");
+    term.type_keys("SHOW STREAMS;\r");
+    term.wait_for("Stream Name");
+    // Ctrl-D on an empty line leaves.
+    term.type_keys("\u{4}");
+    term.wait_for_exit();
+
+    // A new session recalls the last statements with Up.
+    let mut term = Terminal::start(dir.path());
+    term.wait_for("runnel> ");
+    term.type_keys("\u{1b}[A\u{1b}[A\r");
+    term.wait_for("Kafka Topic");
+    term.type_keys("exit\r");
+    term.wait_for_exit();
+}

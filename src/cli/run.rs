@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -9,6 +10,10 @@ use clap::Args;
 use crate::engine::{AUTO_OFFSET_RESET, Engine, Outcome};
 use crate::log::LogOptions;
 use crate::repl::input::StatementBuffer;
+
+/// The longest the queries park when they had nothing to read: an append wakes them
+/// sooner; the bound only guards work that no append announces.
+const IDLE_PAUSE: Duration = Duration::from_millis(100);
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -82,9 +87,12 @@ pub fn run(data_dir: &Path, args: RunArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!("Running; press Ctrl-C to stop.");
+    let log = Arc::clone(engine.log());
     loop {
+        // Read before running, so an append during the run is not missed.
+        let seen = log.append_sequence();
         if engine.run_until_idle()? == 0 {
-            std::thread::sleep(Duration::from_millis(5));
+            log.wait_for_append(seen, IDLE_PAUSE);
         }
     }
 }

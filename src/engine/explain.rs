@@ -44,33 +44,6 @@ impl PlanNode {
             input.write_lines(depth + 1, out);
         }
     }
-
-    /// The dataflow as a Graphviz DOT digraph, edges from inputs to consumers.
-    pub fn dot(&self) -> String {
-        let mut nodes = Vec::new();
-        let mut edges = Vec::new();
-        self.write_dot(&mut nodes, &mut edges);
-        let mut out = String::from("digraph dataflow {\n  rankdir=BT;\n  node [shape=box];\n");
-        for node in nodes {
-            out.push_str(&format!("  {node}\n"));
-        }
-        for edge in edges {
-            out.push_str(&format!("  {edge}\n"));
-        }
-        out.push('}');
-        out
-    }
-
-    fn write_dot(&self, nodes: &mut Vec<String>, edges: &mut Vec<String>) -> usize {
-        let id = nodes.len();
-        let label = format!("{}\\n{}", self.operator, self.detail).replace('"', "\\\"");
-        nodes.push(format!("n{id} [label=\"{label}\"];"));
-        for input in &self.inputs {
-            let child = input.write_dot(nodes, edges);
-            edges.push(format!("n{child} -> n{id};"));
-        }
-        id
-    }
 }
 
 /// The operators a query runs, from its sources up to its output.

@@ -10,6 +10,7 @@ mod ddl;
 mod describe;
 pub mod error;
 pub mod explain;
+mod explain_dot;
 mod insert;
 mod pipeline;
 mod print;
@@ -326,6 +327,7 @@ impl Engine {
             StatementKind::Show(target) => self.show(target),
             StatementKind::Describe(target) => self.describe(target),
             StatementKind::Explain(target) => self.explain(target),
+            StatementKind::ExplainGraph(target) => self.explain_graph(target),
             StatementKind::Pause(target) => self.control_query(target, QueryAction::Pause),
             StatementKind::Resume(target) => self.control_query(target, QueryAction::Resume),
             StatementKind::Query(query) if query.emit.is_none() => {

@@ -1,11 +1,12 @@
 //! Beyond ksqlDB: any SELECT (ORDER BY, OFFSET, aggregates, joins between tables) over a
 //! consistent snapshot of the sources it names, run by DataFusion on in-memory tables.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema};
+use datafusion::common::DFSchema;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
@@ -64,8 +65,9 @@ impl Engine {
         // so a snapshot carries it only for a query that names it.
         let with_rowtime = words.contains("ROWTIME");
         let mut registered = Vec::new();
+        let mut keys = SnapshotKeys::default();
         for source in sources {
-            let batch = self.snapshot_batch(&source, with_rowtime)?;
+            let (batch, key_columns) = self.snapshot_batch(&source, with_rowtime)?;
             let table =
                 MemTable::try_new(batch.schema(), vec![vec![batch]]).map_err(datafusion_error)?;
             let name = source.name.to_ascii_lowercase();
@@ -75,24 +77,35 @@ impl Engine {
             context
                 .register_table(name.as_str(), Arc::new(table))
                 .map_err(datafusion_error)?;
+            keys.by_table.insert(name.clone(), key_columns);
             registered.push(name);
         }
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .map_err(|e| EngineError::Statement(format!("cannot start a query runtime: {e}")))?;
-        let batches = runtime.block_on(async { context.sql(sql).await?.collect().await });
+        let result = runtime.block_on(async {
+            let frame = context.sql(sql).await?;
+            // The output columns' origins are known before execution only.
+            let columns = keys.result_columns(frame.schema());
+            Ok::<_, datafusion::error::DataFusionError>((columns, frame.collect().await?))
+        });
         for name in registered {
             context
                 .deregister_table(name.as_str())
                 .map_err(datafusion_error)?;
         }
-        to_rows(&batches.map_err(datafusion_error)?)
+        let (columns, batches) = result.map_err(datafusion_error)?;
+        to_rows(columns, &batches)
     }
 
     /// Every current row of `source` (a table's latest row per key, or a stream's every
     /// record) with its key, window bounds and, if asked, ROWTIME; columns named in
-    /// lower case.
-    fn snapshot_batch(&mut self, source: &Source, with_rowtime: bool) -> Result<RecordBatch> {
+    /// lower case. Also the names of its key columns (key and window bounds).
+    fn snapshot_batch(
+        &mut self,
+        source: &Source,
+        with_rowtime: bool,
+    ) -> Result<(RecordBatch, HashSet<String>)> {
         let rowtime = if with_rowtime { ", ROWTIME" } else { "" };
         let text = format!("SELECT *{rowtime} FROM `{}`;", source.name);
         let statements = crate::sql::parse_statements(&text)?;
@@ -114,6 +127,12 @@ impl Engine {
         }
         let mut fields = Vec::new();
         let mut columns = Vec::new();
+        let key_columns: HashSet<String> = pipeline
+            .columns
+            .iter()
+            .filter(|c| c.is_key)
+            .map(|c| c.name.to_ascii_lowercase())
+            .collect();
         for (column, part) in pipeline.columns.iter().zip(parts) {
             let data_type = column.ty.to_arrow().unwrap_or(DataType::Utf8);
             let array = if part.is_empty() {
@@ -129,26 +148,39 @@ impl Engine {
             ));
             columns.push(array);
         }
-        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
-            .map_err(|e| EngineError::Exec(e.into()))
+        let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+            .map_err(|e| EngineError::Exec(e.into()))?;
+        Ok((batch, key_columns))
     }
 }
 
-/// DataFusion's result batches as rows; a column of a type Runnel has no SQL type for
-/// is shown as text.
-fn to_rows(batches: &[RecordBatch]) -> Result<QueryRows> {
-    let Some(first) = batches.first() else {
-        return Ok(QueryRows::default());
-    };
-    let schema = first.schema();
-    let columns: Vec<ResultColumn> = schema
-        .fields()
-        .iter()
-        .map(|f| {
-            let ty = SqlType::from_arrow(f.data_type()).unwrap_or(SqlType::String);
-            ResultColumn::new(f.name().to_ascii_uppercase(), ty, false)
-        })
-        .collect();
+/// The key columns of each snapshot table (names in lower case, as registered).
+#[derive(Default)]
+struct SnapshotKeys {
+    by_table: HashMap<String, HashSet<String>>,
+}
+
+impl SnapshotKeys {
+    /// The result's columns; as in a ksqlDB pull query, one is a KEY when it is a
+    /// source's key column (or window bound) passed through unchanged: DataFusion keeps
+    /// the table as the qualifier of such a column and drops it for anything computed.
+    /// A column of a type Runnel has no SQL type for is shown as text.
+    fn result_columns(&self, schema: &DFSchema) -> Vec<ResultColumn> {
+        schema
+            .iter()
+            .map(|(qualifier, field)| {
+                let is_key = qualifier
+                    .and_then(|q| self.by_table.get(&q.table().to_ascii_lowercase()))
+                    .is_some_and(|keys| keys.contains(&field.name().to_ascii_lowercase()));
+                let ty = SqlType::from_arrow(field.data_type()).unwrap_or(SqlType::String);
+                ResultColumn::new(field.name().to_ascii_uppercase(), ty, is_key)
+            })
+            .collect()
+    }
+}
+
+/// DataFusion's result batches as rows of `columns`.
+fn to_rows(columns: Vec<ResultColumn>, batches: &[RecordBatch]) -> Result<QueryRows> {
     let mut rows = QueryRows::new(columns);
     for batch in batches {
         let arrays = batch
@@ -258,5 +290,38 @@ mod tests {
             "SELECT id, ROWTIME FROM accounts ORDER BY ROWTIME;",
         );
         assert_eq!(names(&with_rowtime), ["ID", "ROWTIME"]);
+    }
+
+    #[test]
+    fn the_schema_marks_key_columns_passed_through() {
+        let (_dir, mut engine) = engine_with_accounts();
+        let all = rows(&mut engine, "SELECT * FROM accounts ORDER BY id;");
+        assert_eq!(
+            all.schema_text(),
+            "`ID` STRING KEY, `OWNER` STRING, `BALANCE` INTEGER"
+        );
+        // Another column named like the key is no key.
+        let renamed = rows(
+            &mut engine,
+            "SELECT owner AS id, balance FROM accounts ORDER BY balance;",
+        );
+        assert_eq!(renamed.schema_text(), "`ID` STRING, `BALANCE` INTEGER");
+        // An empty answer still has its columns.
+        let none = rows(
+            &mut engine,
+            "SELECT id, balance FROM accounts WHERE balance > 100 ORDER BY id;",
+        );
+        assert_eq!(none.schema_text(), "`ID` STRING KEY, `BALANCE` INTEGER");
+        assert!(none.rows.is_empty());
+    }
+
+    #[test]
+    fn select_star_shows_rowtime_when_the_query_mentions_it() {
+        let (_dir, mut engine) = engine_with_accounts();
+        let result = rows(&mut engine, "SELECT * FROM accounts ORDER BY ROWTIME, id;");
+        assert_eq!(names(&result), ["ID", "OWNER", "BALANCE", "ROWTIME"]);
+        assert!(result.rows.iter().all(|r| r[3].is_number()), "{result:?}");
+        let without = rows(&mut engine, "SELECT * FROM accounts ORDER BY id;");
+        assert_eq!(names(&without), ["ID", "OWNER", "BALANCE"]);
     }
 }

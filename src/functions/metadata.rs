@@ -37,6 +37,54 @@ pub struct FunctionMeta {
 }
 
 impl FunctionMeta {
+    /// The entry of a function of `kind`, listed under `category`.
+    pub const fn new(
+        kind: FunctionKind,
+        category: &'static str,
+        name: &'static str,
+        description: &'static str,
+        signatures: &'static [&'static str],
+    ) -> Self {
+        FunctionMeta {
+            name,
+            kind,
+            category,
+            description,
+            signatures,
+        }
+    }
+
+    /// A scalar function's entry, listed under `category`.
+    pub const fn scalar(
+        category: &'static str,
+        name: &'static str,
+        description: &'static str,
+        signatures: &'static [&'static str],
+    ) -> Self {
+        Self::new(
+            FunctionKind::Scalar,
+            category,
+            name,
+            description,
+            signatures,
+        )
+    }
+
+    /// An aggregate function's entry (all are listed under AGGREGATE).
+    pub const fn aggregate(
+        name: &'static str,
+        description: &'static str,
+        signatures: &'static [&'static str],
+    ) -> Self {
+        Self::new(
+            FunctionKind::Aggregate,
+            "AGGREGATE",
+            name,
+            description,
+            signatures,
+        )
+    }
+
     /// The error for argument types that fit none of the signatures.
     pub fn invalid_arguments(&self, args: &[SqlType]) -> FunctionError {
         let args = args
@@ -113,6 +161,22 @@ pub(crate) fn common_type_of(types: &[SqlType]) -> Option<SqlType> {
 
 pub(crate) fn is_integral(ty: &SqlType) -> bool {
     matches!(ty, SqlType::Int | SqlType::BigInt)
+}
+
+/// Types whose values have an order MIN, MAX, GREATEST and LEAST can use.
+pub(crate) fn is_comparable(ty: &SqlType) -> bool {
+    matches!(
+        ty,
+        SqlType::Int
+            | SqlType::BigInt
+            | SqlType::Double
+            | SqlType::Decimal { .. }
+            | SqlType::String
+            | SqlType::Bytes
+            | SqlType::Date
+            | SqlType::Time
+            | SqlType::Timestamp
+    )
 }
 
 pub(crate) fn is_text(ty: &SqlType) -> bool {

@@ -39,26 +39,14 @@ impl TableFunction {
     }
 }
 
-fn meta(
-    name: &'static str,
-    description: &'static str,
-    signatures: &'static [&'static str],
-) -> FunctionMeta {
-    FunctionMeta {
-        name,
-        kind: FunctionKind::Table,
-        category: "TABLE",
-        description,
-        signatures,
-    }
-}
-
 /// EXPLODE and CUBE_EXPLODE.
 pub fn builtins() -> Vec<TableFunction> {
     vec![
         TableFunction {
             // ksqlDB declares these in lower case, and quotes them so in its errors.
-            meta: meta(
+            meta: FunctionMeta::new(
+                FunctionKind::Table,
+                "TABLE",
                 "explode",
                 "One row per element of an array.",
                 &["explode(ARRAY<DECIMAL> input)", "explode(ARRAY<T> list)"],
@@ -70,7 +58,9 @@ pub fn builtins() -> Vec<TableFunction> {
             apply: explode,
         },
         TableFunction {
-            meta: meta(
+            meta: FunctionMeta::new(
+                FunctionKind::Table,
+                "TABLE",
                 "cube_explode",
                 "One row per combination of the elements of an array with NULL in place of any subset of them.",
                 &["cube_explode(ARRAY<T> input)"],

@@ -22,25 +22,13 @@ use super::error::exec_error;
 use super::metadata::{FunctionKind, FunctionMeta};
 use super::scalar::ScalarFunction;
 
-fn meta(
-    name: &'static str,
-    description: &'static str,
-    signatures: &'static [&'static str],
-) -> FunctionMeta {
-    FunctionMeta {
-        name,
-        kind: FunctionKind::Scalar,
-        category: "TEST",
-        description,
-        signatures,
-    }
-}
-
 /// The corpus' test functions. Volatile, so the planner never folds them into constants.
 pub fn functions() -> Vec<ScalarFunction> {
     vec![
         ScalarFunction::with_udf(
-            meta(
+            FunctionMeta::new(
+                FunctionKind::Scalar,
+                "TEST",
                 "BAD_UDF",
                 "Fails for an INT, for a true BOOLEAN (0 for false), and returns NULL for \
                  every other STRING it is called with (tests the processing log).",
@@ -61,7 +49,9 @@ pub fn functions() -> Vec<ScalarFunction> {
             }),
         ),
         ScalarFunction::with_volatility(
-            meta(
+            FunctionMeta::new(
+                FunctionKind::Scalar,
+                "TEST",
                 "WHENCONDITION",
                 "Returns its first argument; fails when the second is false.",
                 &["WHENCONDITION(BOOLEAN value, BOOLEAN allowed)"],
@@ -71,7 +61,9 @@ pub fn functions() -> Vec<ScalarFunction> {
             Volatility::Volatile,
         ),
         ScalarFunction::with_volatility(
-            meta(
+            FunctionMeta::new(
+                FunctionKind::Scalar,
+                "TEST",
                 "WHENRESULT",
                 "Returns its first argument; fails when the second is false.",
                 &["WHENRESULT(INTEGER value, BOOLEAN allowed)"],

@@ -81,6 +81,7 @@
 //! topic, partition: u32`; value: `version: u16 = 1, offset: u64, commitTimestamp: i64`;
 //! a null value forgets the key.
 
+mod append_signal;
 mod batch;
 mod builder;
 mod cleaner;

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::append_signal::AppendSignal;
 use super::clock::{Clock, SystemClock};
 use super::storage::{FsStorage, Storage};
 
@@ -27,6 +28,9 @@ pub struct LogOptions {
     /// Run retention, compaction, interval flushes and session expiry on a thread.
     pub background_cleaner: bool,
     pub cleaner_interval: Duration,
+    /// Rung by every append of the log; logs opened with clones of one options value
+    /// share it (a waiter then wakes for either log's appends, which is harmless).
+    pub(crate) append_signal: Arc<AppendSignal>,
 }
 
 impl Default for LogOptions {
@@ -37,6 +41,7 @@ impl Default for LogOptions {
             storage: Arc::new(FsStorage),
             background_cleaner: true,
             cleaner_interval: Duration::from_millis(500),
+            append_signal: Arc::new(AppendSignal::default()),
         }
     }
 }

@@ -214,6 +214,7 @@ impl Partition {
             .store(info.last_offset + 1, Ordering::Release);
         self.progress
             .send_modify(|(end, _)| *end = info.last_offset + 1);
+        self.options.append_signal.notify();
         Ok(OffsetRange {
             first: info.base_offset,
             last: info.last_offset,

@@ -13,6 +13,7 @@ pub mod remote;
 pub mod render;
 pub mod session;
 pub mod spinner;
+pub mod sql_helper;
 
 use std::io::{BufRead, IsTerminal};
 use std::path::Path;
@@ -138,7 +139,10 @@ fn piped(session: &dyn Backend) -> std::io::Result<bool> {
 
 /// Ctrl-C stops a running push query (and never the REPL): the handler only raises a
 /// flag. While a line is being edited the terminal is raw and Ctrl-C is a key instead.
+/// Returns once the handler is in place: the line editor saves and restores the SIGINT
+/// action around each line, and must find ours there.
 fn install_interrupt_handler(flag: Arc<AtomicBool>) {
+    let (ready, installed) = std::sync::mpsc::channel::<bool>();
     let spawned = std::thread::Builder::new()
         .name("runnel-ctrl-c".into())
         .spawn(move || {
@@ -146,16 +150,27 @@ fn install_interrupt_handler(flag: Arc<AtomicBool>) {
                 .enable_all()
                 .build()
             else {
+                let _ = ready.send(false);
                 return;
             };
             runtime.block_on(async move {
-                while tokio::signal::ctrl_c().await.is_ok() {
+                use tokio::signal::unix::{SignalKind, signal};
+                let Ok(mut interrupts) = signal(SignalKind::interrupt()) else {
+                    let _ = ready.send(false);
+                    return;
+                };
+                let _ = ready.send(true);
+                while interrupts.recv().await.is_some() {
                     flag.store(true, Ordering::SeqCst);
                 }
             });
         });
-    if let Err(err) = spawned {
-        eprintln!("warning: Ctrl-C will end the REPL ({err})");
+    let installed = match spawned {
+        Ok(_) => installed.recv().unwrap_or(false),
+        Err(_) => false,
+    };
+    if !installed {
+        eprintln!("warning: Ctrl-C will end the REPL (no signal handler)");
     }
 }
 
@@ -166,7 +181,7 @@ fn interactive_loop(
     words: CompletionWords,
 ) -> Result<bool, ReplError> {
     install_interrupt_handler(interrupted);
-    let mut editor = LineEditor::new(data_dir.join(HISTORY_FILE), words.clone());
+    let mut editor = LineEditor::new(data_dir.join(HISTORY_FILE), words.clone())?;
     println!(
         "Runnel {} - streaming SQL on an embedded log. Type 'help' for help, 'exit' to leave.",
         env!("CARGO_PKG_VERSION")

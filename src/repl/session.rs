@@ -17,8 +17,9 @@ use crate::sql::ast::{Query, StatementKind};
 
 /// How deep RUN SCRIPT may nest (a script that runs itself stops here).
 const MAX_SCRIPT_DEPTH: usize = 8;
-/// How long a push query rests when no new row arrived.
-const PUSH_IDLE_PAUSE: Duration = Duration::from_millis(20);
+/// The longest a push query parks when no new row arrived: an append wakes it sooner;
+/// the bound is how quickly Ctrl-C is noticed while nothing is appended.
+const PUSH_IDLE_PAUSE: Duration = Duration::from_millis(50);
 
 /// A REPL session over one engine.
 pub struct Session {
@@ -114,11 +115,14 @@ impl Session {
         }
         self.interrupted.store(false, Ordering::SeqCst);
         let mut delivered = 0u64;
+        let log = Arc::clone(self.engine.lock().log());
         loop {
             if self.interrupted.swap(false, Ordering::SeqCst) {
                 println!("Query terminated ({delivered} rows).");
                 return Ok(());
             }
+            // Read before polling, so a row appended during the poll is not missed.
+            let seen = log.append_sequence();
             let rows = push.poll().map_err(|e| e.to_string())?;
             for row in &rows {
                 println!("{}", render_stream_row(row));
@@ -141,7 +145,7 @@ impl Session {
                     }
                     continue;
                 }
-                std::thread::sleep(PUSH_IDLE_PAUSE);
+                log.wait_for_append(seen, PUSH_IDLE_PAUSE);
             }
         }
     }

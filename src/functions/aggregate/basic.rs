@@ -7,34 +7,18 @@ use arrow::datatypes::{DataType, Float64Type, Int32Type, Int64Type};
 use datafusion::common::ScalarValue;
 
 use crate::functions::error::{FunctionError, Result};
-use crate::functions::metadata::{FunctionKind, FunctionMeta};
+use crate::functions::metadata::FunctionMeta;
 use crate::functions::values::{as_f64, decimal_to_f64, list_elements};
 use crate::sql::SqlType;
 
 use super::codec::{StateReader, StateWriter};
 use super::{AggregateFunction, AggregateSpec, AggregateState, for_each_row, same_state};
 
-const CATEGORY: &str = "AGGREGATE";
-
-fn meta(
-    name: &'static str,
-    description: &'static str,
-    signatures: &'static [&'static str],
-) -> FunctionMeta {
-    FunctionMeta {
-        name,
-        kind: FunctionKind::Aggregate,
-        category: CATEGORY,
-        description,
-        signatures,
-    }
-}
-
 /// COUNT, SUM, SUM_LIST and AVG.
 pub fn functions() -> Vec<AggregateFunction> {
     vec![
         AggregateFunction::new(
-            meta(
+            FunctionMeta::aggregate(
                 "COUNT",
                 "The number of rows (COUNT(*), COUNT()) or of non-null values (COUNT(col)).",
                 &["COUNT()", "COUNT(*)", "COUNT(T col)"],
@@ -58,7 +42,7 @@ pub fn functions() -> Vec<AggregateFunction> {
             },
         ),
         AggregateFunction::new(
-            meta(
+            FunctionMeta::aggregate(
                 "SUM",
                 "The sum of the non-null values (0 when there are none).",
                 &[
@@ -81,7 +65,7 @@ pub fn functions() -> Vec<AggregateFunction> {
             },
         ),
         AggregateFunction::new(
-            meta(
+            FunctionMeta::aggregate(
                 "SUM_LIST",
                 "The sum of the non-null elements of every array (0 when there are none).",
                 &[
@@ -105,7 +89,7 @@ pub fn functions() -> Vec<AggregateFunction> {
             },
         ),
         AggregateFunction::new(
-            meta(
+            FunctionMeta::aggregate(
                 "AVG",
                 "The average of the non-null values, as a DOUBLE (0.0 when there are none).",
                 &[

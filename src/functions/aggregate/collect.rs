@@ -7,32 +7,17 @@ use arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 
 use crate::functions::error::{FunctionError, Result};
-use crate::functions::metadata::{FunctionKind, FunctionMeta};
+use crate::functions::metadata::FunctionMeta;
 use crate::functions::values::{list_scalar, map_scalar};
 use crate::sql::SqlType;
 
 use super::codec::{StateReader, StateWriter};
+use super::state_helpers::{offer_value, retract_unsupported, values_from_bytes, values_to_bytes};
 use super::{AggregateFunction, AggregateSpec, AggregateState, same_state};
-
-const CATEGORY: &str = "AGGREGATE";
 
 /// ksqlDB's default `ksql.functions.collect_list.limit` / `collect_set.limit`: at most
 /// this many values are kept per group, so one hot key cannot exhaust memory.
 pub const COLLECTION_LIMIT: usize = 1000;
-
-fn meta(
-    name: &'static str,
-    description: &'static str,
-    signatures: &'static [&'static str],
-) -> FunctionMeta {
-    FunctionMeta {
-        name,
-        kind: FunctionKind::Aggregate,
-        category: CATEGORY,
-        description,
-        signatures,
-    }
-}
 
 fn single_column(args: &[SqlType], params: &[ScalarValue]) -> Option<SqlType> {
     match args {
@@ -45,7 +30,7 @@ fn single_column(args: &[SqlType], params: &[ScalarValue]) -> Option<SqlType> {
 pub fn functions() -> Vec<AggregateFunction> {
     vec![
         AggregateFunction::new(
-            meta(
+            FunctionMeta::aggregate(
                 "COLLECT_LIST",
                 "All values in arrival order (at most 1000).",
                 &["COLLECT_LIST(T col)"],
@@ -56,7 +41,7 @@ pub fn functions() -> Vec<AggregateFunction> {
             |spec, bytes| Collect::decode(spec, bytes, false),
         ),
         AggregateFunction::new(
-            meta(
+            FunctionMeta::aggregate(
                 "COLLECT_SET",
                 "The distinct values in first-seen order (at most 1000).",
                 &["COLLECT_SET(T col)"],
@@ -67,7 +52,7 @@ pub fn functions() -> Vec<AggregateFunction> {
             |spec, bytes| Collect::decode(spec, bytes, true),
         ),
         AggregateFunction::new(
-            meta(
+            FunctionMeta::aggregate(
                 "COUNT_DISTINCT",
                 "The number of distinct non-null values.",
                 &["COUNT_DISTINCT(T col)"],
@@ -78,7 +63,7 @@ pub fn functions() -> Vec<AggregateFunction> {
             CountDistinct::decode,
         ),
         AggregateFunction::new(
-            meta(
+            FunctionMeta::aggregate(
                 "HISTOGRAM",
                 "A map from each distinct string to the number of times it occurs (at most 1000 entries).",
                 &["HISTOGRAM(STRING col)"],
@@ -156,10 +141,7 @@ impl Collect {
 
 impl AggregateState for Collect {
     fn add(&mut self, args: &[ScalarValue]) -> Result<()> {
-        if let Some(v) = args.first() {
-            self.add_value(v, 1);
-        }
-        Ok(())
+        offer_value(args, |v| self.add_value(v, 1))
     }
 
     fn retract(&mut self, args: &[ScalarValue]) -> Result<()> {
@@ -221,13 +203,7 @@ struct CountDistinct {
 
 impl CountDistinct {
     fn decode(spec: &AggregateSpec, bytes: &[u8]) -> Result<Box<dyn AggregateState>> {
-        let mut reader = StateReader::new(bytes).map_err(|e| spec.corrupt(e))?;
-        let seen = reader
-            .values()
-            .map_err(|e| spec.corrupt(e))?
-            .into_iter()
-            .collect();
-        reader.finish().map_err(|e| spec.corrupt(e))?;
+        let seen = values_from_bytes(spec, bytes)?.into_iter().collect();
         Ok(Box::new(CountDistinct { seen }))
     }
 }
@@ -241,9 +217,7 @@ impl AggregateState for CountDistinct {
     }
 
     fn retract(&mut self, _: &[ScalarValue]) -> Result<()> {
-        Err(FunctionError::RetractUnsupported {
-            name: "COUNT_DISTINCT".to_string(),
-        })
+        retract_unsupported("COUNT_DISTINCT")
     }
 
     fn merge(&mut self, other: &dyn AggregateState) -> Result<()> {
@@ -257,12 +231,8 @@ impl AggregateState for CountDistinct {
     }
 
     fn to_bytes(&self) -> Result<Vec<u8>> {
-        let mut writer = StateWriter::new();
         let values: Vec<ScalarValue> = self.seen.iter().cloned().collect();
-        writer
-            .values(&values)
-            .map_err(|e| FunctionError::evaluation("COUNT_DISTINCT", e))?;
-        Ok(writer.finish())
+        values_to_bytes("COUNT_DISTINCT", &values)
     }
 
     fn as_any(&self) -> &dyn Any {

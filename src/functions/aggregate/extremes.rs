@@ -6,69 +6,39 @@ use std::cmp::Ordering;
 use datafusion::common::ScalarValue;
 
 use crate::functions::error::{FunctionError, Result};
-use crate::functions::metadata::{FunctionKind, FunctionMeta};
+use crate::functions::metadata::{FunctionMeta, is_comparable};
 use crate::functions::values::{as_i64, list_scalar};
 use crate::sql::SqlType;
 
 use super::codec::{StateReader, StateWriter};
+use super::state_helpers::{offer_value, retract_unsupported, values_from_bytes, values_to_bytes};
 use super::{AggregateFunction, AggregateSpec, AggregateState, same_state};
-
-const CATEGORY: &str = "AGGREGATE";
-
-fn meta(
-    name: &'static str,
-    description: &'static str,
-    signatures: &'static [&'static str],
-) -> FunctionMeta {
-    FunctionMeta {
-        name,
-        kind: FunctionKind::Aggregate,
-        category: CATEGORY,
-        description,
-        signatures,
-    }
-}
-
-fn comparable(ty: &SqlType) -> bool {
-    matches!(
-        ty,
-        SqlType::Int
-            | SqlType::BigInt
-            | SqlType::Double
-            | SqlType::Decimal { .. }
-            | SqlType::String
-            | SqlType::Bytes
-            | SqlType::Date
-            | SqlType::Time
-            | SqlType::Timestamp
-    )
-}
 
 /// MIN, MAX, TOPK and TOPKDISTINCT.
 pub fn functions() -> Vec<AggregateFunction> {
     vec![
         AggregateFunction::new(
-            meta("MIN", "The smallest non-null value.", &["MIN(T val)"]),
+            FunctionMeta::aggregate("MIN", "The smallest non-null value.", &["MIN(T val)"]),
             false,
             |args, params| match args {
-                [t] if comparable(t) && params.is_empty() => Some(t.clone()),
+                [t] if is_comparable(t) && params.is_empty() => Some(t.clone()),
                 _ => None,
             },
             |spec| Ok(Box::new(Extreme::new(spec, Ordering::Less))),
             |spec, bytes| Extreme::decode(spec, bytes, Ordering::Less),
         ),
         AggregateFunction::new(
-            meta("MAX", "The largest non-null value.", &["MAX(T val)"]),
+            FunctionMeta::aggregate("MAX", "The largest non-null value.", &["MAX(T val)"]),
             false,
             |args, params| match args {
-                [t] if comparable(t) && params.is_empty() => Some(t.clone()),
+                [t] if is_comparable(t) && params.is_empty() => Some(t.clone()),
                 _ => None,
             },
             |spec| Ok(Box::new(Extreme::new(spec, Ordering::Greater))),
             |spec, bytes| Extreme::decode(spec, bytes, Ordering::Greater),
         ),
         AggregateFunction::new(
-            meta(
+            FunctionMeta::aggregate(
                 "TOPK",
                 "The k largest values, largest first.",
                 &["TOPK(T val, INTEGER k)"],
@@ -79,7 +49,7 @@ pub fn functions() -> Vec<AggregateFunction> {
             |spec, bytes| TopK::decode(spec, bytes, false),
         ),
         AggregateFunction::new(
-            meta(
+            FunctionMeta::aggregate(
                 "TOPKDISTINCT",
                 "The k largest distinct values, largest first.",
                 &["TOPKDISTINCT(T val, INTEGER k)"],
@@ -94,7 +64,7 @@ pub fn functions() -> Vec<AggregateFunction> {
 
 fn resolve_topk(args: &[SqlType], params: &[ScalarValue]) -> Option<SqlType> {
     match (args, params) {
-        ([t], [k]) if comparable(t) && as_i64(k).is_some() => {
+        ([t], [k]) if is_comparable(t) && as_i64(k).is_some() => {
             Some(SqlType::Array(Box::new(t.clone())))
         }
         _ => None,
@@ -151,16 +121,11 @@ impl Extreme {
 
 impl AggregateState for Extreme {
     fn add(&mut self, args: &[ScalarValue]) -> Result<()> {
-        if let Some(v) = args.first() {
-            self.offer(v);
-        }
-        Ok(())
+        offer_value(args, |v| self.offer(v))
     }
 
     fn retract(&mut self, _: &[ScalarValue]) -> Result<()> {
-        Err(FunctionError::RetractUnsupported {
-            name: self.name.to_string(),
-        })
+        retract_unsupported(self.name)
     }
 
     fn merge(&mut self, other: &dyn AggregateState) -> Result<()> {
@@ -243,25 +208,18 @@ impl TopK {
         distinct: bool,
     ) -> Result<Box<dyn AggregateState>> {
         let mut state = TopK::new(spec, distinct)?;
-        let mut reader = StateReader::new(bytes).map_err(|e| spec.corrupt(e))?;
-        state.values = reader.values().map_err(|e| spec.corrupt(e))?;
-        reader.finish().map_err(|e| spec.corrupt(e))?;
+        state.values = values_from_bytes(spec, bytes)?;
         Ok(Box::new(state))
     }
 }
 
 impl AggregateState for TopK {
     fn add(&mut self, args: &[ScalarValue]) -> Result<()> {
-        if let Some(v) = args.first() {
-            self.offer(v);
-        }
-        Ok(())
+        offer_value(args, |v| self.offer(v))
     }
 
     fn retract(&mut self, _: &[ScalarValue]) -> Result<()> {
-        Err(FunctionError::RetractUnsupported {
-            name: self.name.to_string(),
-        })
+        retract_unsupported(self.name)
     }
 
     fn merge(&mut self, other: &dyn AggregateState) -> Result<()> {
@@ -277,11 +235,7 @@ impl AggregateState for TopK {
     }
 
     fn to_bytes(&self) -> Result<Vec<u8>> {
-        let mut writer = StateWriter::new();
-        writer
-            .values(&self.values)
-            .map_err(|e| FunctionError::evaluation(self.name, e))?;
-        Ok(writer.finish())
+        values_to_bytes(self.name, &self.values)
     }
 
     fn as_any(&self) -> &dyn Any {

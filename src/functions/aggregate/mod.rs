@@ -12,6 +12,7 @@ pub mod codec;
 pub mod collect;
 pub mod extremes;
 pub mod offset;
+mod state_helpers;
 pub mod stats;
 
 use std::any::Any;

@@ -6,34 +6,18 @@ use arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 
 use crate::functions::error::{FunctionError, Result};
-use crate::functions::metadata::{FunctionKind, FunctionMeta};
+use crate::functions::metadata::FunctionMeta;
 use crate::functions::values::{as_bool, as_i64, list_scalar};
 use crate::sql::SqlType;
 
-use super::codec::{StateReader, StateWriter};
+use super::state_helpers::{offer_value, retract_unsupported, values_from_bytes, values_to_bytes};
 use super::{AggregateFunction, AggregateSpec, AggregateState, same_state};
-
-const CATEGORY: &str = "AGGREGATE";
-
-fn meta(
-    name: &'static str,
-    description: &'static str,
-    signatures: &'static [&'static str],
-) -> FunctionMeta {
-    FunctionMeta {
-        name,
-        kind: FunctionKind::Aggregate,
-        category: CATEGORY,
-        description,
-        signatures,
-    }
-}
 
 /// EARLIEST_BY_OFFSET and LATEST_BY_OFFSET.
 pub fn functions() -> Vec<AggregateFunction> {
     vec![
         AggregateFunction::new(
-            meta(
+            FunctionMeta::aggregate(
                 "EARLIEST_BY_OFFSET",
                 "The earliest value by offset (or the earliest n as an array); nulls are skipped unless ignoreNulls is false.",
                 &[
@@ -49,7 +33,7 @@ pub fn functions() -> Vec<AggregateFunction> {
             |spec, bytes| ByOffset::decode(spec, bytes, false),
         ),
         AggregateFunction::new(
-            meta(
+            FunctionMeta::aggregate(
                 "LATEST_BY_OFFSET",
                 "The latest value by offset (or the latest n as an array); nulls are skipped unless ignoreNulls is false.",
                 &[
@@ -147,25 +131,18 @@ impl ByOffset {
 
     fn decode(spec: &AggregateSpec, bytes: &[u8], latest: bool) -> Result<Box<dyn AggregateState>> {
         let mut state = ByOffset::new(spec, latest)?;
-        let mut reader = StateReader::new(bytes).map_err(|e| spec.corrupt(e))?;
-        state.values = reader.values().map_err(|e| spec.corrupt(e))?;
-        reader.finish().map_err(|e| spec.corrupt(e))?;
+        state.values = values_from_bytes(spec, bytes)?;
         Ok(Box::new(state))
     }
 }
 
 impl AggregateState for ByOffset {
     fn add(&mut self, args: &[ScalarValue]) -> Result<()> {
-        if let Some(v) = args.first() {
-            self.offer(v);
-        }
-        Ok(())
+        offer_value(args, |v| self.offer(v))
     }
 
     fn retract(&mut self, _: &[ScalarValue]) -> Result<()> {
-        Err(FunctionError::RetractUnsupported {
-            name: self.name.to_string(),
-        })
+        retract_unsupported(self.name)
     }
 
     fn merge(&mut self, other: &dyn AggregateState) -> Result<()> {
@@ -184,11 +161,7 @@ impl AggregateState for ByOffset {
     }
 
     fn to_bytes(&self) -> Result<Vec<u8>> {
-        let mut writer = StateWriter::new();
-        writer
-            .values(&self.values)
-            .map_err(|e| FunctionError::evaluation(self.name, e))?;
-        Ok(writer.finish())
+        values_to_bytes(self.name, &self.values)
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -5,28 +5,12 @@ use std::any::Any;
 use datafusion::common::ScalarValue;
 
 use crate::functions::error::Result;
-use crate::functions::metadata::{FunctionKind, FunctionMeta};
+use crate::functions::metadata::FunctionMeta;
 use crate::functions::values::as_f64;
 use crate::sql::SqlType;
 
 use super::codec::{StateReader, StateWriter};
 use super::{AggregateFunction, AggregateSpec, AggregateState, same_state};
-
-const CATEGORY: &str = "AGGREGATE";
-
-fn meta(
-    name: &'static str,
-    description: &'static str,
-    signatures: &'static [&'static str],
-) -> FunctionMeta {
-    FunctionMeta {
-        name,
-        kind: FunctionKind::Aggregate,
-        category: CATEGORY,
-        description,
-        signatures,
-    }
-}
 
 fn plain_numeric(ty: &SqlType) -> bool {
     matches!(
@@ -39,7 +23,7 @@ fn plain_numeric(ty: &SqlType) -> bool {
 pub fn functions() -> Vec<AggregateFunction> {
     vec![
         AggregateFunction::new(
-            meta(
+            FunctionMeta::aggregate(
                 "STDDEV_SAMP",
                 "The sample standard deviation of the non-null values (0.0 for fewer than two).",
                 &[
@@ -66,7 +50,7 @@ pub fn functions() -> Vec<AggregateFunction> {
             },
         ),
         AggregateFunction::new(
-            meta(
+            FunctionMeta::aggregate(
                 "CORRELATION",
                 "The Pearson correlation of two columns over rows where both are non-null (NaN for fewer than two).",
                 &["CORRELATION(DOUBLE x, DOUBLE y)"],

@@ -9,7 +9,7 @@ use datafusion::common::ScalarValue;
 use datafusion::error::Result as DFResult;
 
 use crate::functions::error::exec_error;
-use crate::functions::metadata::{FunctionKind, FunctionMeta, common_type, is_integral, is_text};
+use crate::functions::metadata::{FunctionMeta, common_type, is_integral, is_text};
 use crate::functions::values::{
     as_i64, as_str, list_elements, list_item_type, list_scalar, map_entries, map_types,
 };
@@ -19,20 +19,6 @@ use super::ScalarFunction;
 use super::udf::map_rows;
 
 const CATEGORY: &str = "ARRAY / MAP";
-
-fn meta(
-    name: &'static str,
-    description: &'static str,
-    signatures: &'static [&'static str],
-) -> FunctionMeta {
-    FunctionMeta {
-        name,
-        kind: FunctionKind::Scalar,
-        category: CATEGORY,
-        description,
-        signatures,
-    }
-}
 
 fn same_array(args: &[SqlType]) -> Option<SqlType> {
     match args {
@@ -62,7 +48,8 @@ fn compare(a: &ScalarValue, b: &ScalarValue) -> Ordering {
 pub fn functions() -> Vec<ScalarFunction> {
     vec![
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "ARRAY_CONTAINS",
                 "Whether an array contains a value.",
                 &["ARRAY_CONTAINS(ARRAY<T> array, T val)"],
@@ -84,7 +71,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             },
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "ARRAY_LENGTH",
                 "The number of elements of an array.",
                 &["ARRAY_LENGTH(ARRAY<T> array)"],
@@ -99,7 +87,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             },
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "ARRAY_MAX",
                 "The largest non-null element of an array.",
                 &["ARRAY_MAX(ARRAY<T> array)"],
@@ -111,7 +100,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, ret, rows| eval_array_extreme(args, ret, rows, Ordering::Greater),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "ARRAY_MIN",
                 "The smallest non-null element of an array.",
                 &["ARRAY_MIN(ARRAY<T> array)"],
@@ -123,7 +113,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, ret, rows| eval_array_extreme(args, ret, rows, Ordering::Less),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "ARRAY_SORT",
                 "Sorts an array ascending (default) or descending; nulls last.",
                 &[
@@ -139,7 +130,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             eval_array_sort,
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "ARRAY_DISTINCT",
                 "The distinct elements of an array, in first-seen order.",
                 &["ARRAY_DISTINCT(ARRAY<T> array)"],
@@ -148,7 +140,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, ret, rows| map_array(args, ret, rows, |items, _| Ok(distinct(items))),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "ARRAY_REMOVE",
                 "The array without every element equal to a value.",
                 &["ARRAY_REMOVE(ARRAY<T> array, T victim)"],
@@ -169,7 +162,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             },
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "ARRAY_CONCAT",
                 "The elements of both arrays.",
                 &["ARRAY_CONCAT(ARRAY<T> left, ARRAY<T> right)"],
@@ -182,7 +176,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             },
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "ARRAY_UNION",
                 "The distinct elements of either array.",
                 &["ARRAY_UNION(ARRAY<T> left, ARRAY<T> right)"],
@@ -195,7 +190,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             },
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "ARRAY_INTERSECT",
                 "The distinct elements of both arrays.",
                 &["ARRAY_INTERSECT(ARRAY<T> left, ARRAY<T> right)"],
@@ -210,7 +206,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             },
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "ARRAY_EXCEPT",
                 "The distinct elements of the first array not in the second.",
                 &["ARRAY_EXCEPT(ARRAY<T> left, ARRAY<T> right)"],
@@ -225,7 +222,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             },
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "ARRAY_JOIN",
                 "Joins the elements of an array into a string with a delimiter (default ',').",
                 &[
@@ -241,7 +239,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             eval_array_join,
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "SLICE",
                 "The elements between two 1-based positions, inclusive.",
                 &["SLICE(ARRAY<T> array, INTEGER from, INTEGER to)"],
@@ -255,7 +254,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             eval_slice,
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "MAP_KEYS",
                 "The keys of a map.",
                 &["MAP_KEYS(MAP<K, V> map)"],
@@ -267,7 +267,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, ret, rows| eval_map_part(args, ret, rows, true),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "MAP_VALUES",
                 "The values of a map.",
                 &["MAP_VALUES(MAP<K, V> map)"],
@@ -445,13 +446,10 @@ mod tests {
     use arrow::datatypes::Int32Type;
 
     use super::*;
-    use crate::functions::scalar::udf::tests_support::invoke;
+    use crate::functions::scalar::udf::tests_support::{self, invoke};
 
     fn function(name: &str) -> ScalarFunction {
-        functions()
-            .into_iter()
-            .find(|f| f.meta.name == name)
-            .expect("function exists")
+        tests_support::find(functions(), name)
     }
 
     fn int_lists(values: Vec<Option<Vec<Option<i32>>>>) -> ArrayRef {

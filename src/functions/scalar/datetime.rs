@@ -14,7 +14,7 @@ use datafusion::error::Result as DFResult;
 use datafusion::logical_expr::Volatility;
 
 use crate::functions::error::exec_error;
-use crate::functions::metadata::{FunctionKind, FunctionMeta, is_integral, is_text};
+use crate::functions::metadata::{FunctionMeta, is_integral, is_text};
 use crate::functions::values::{as_i64, as_str};
 use crate::sql::SqlType;
 
@@ -24,20 +24,6 @@ use super::udf::{any_null, map_rows};
 
 const CATEGORY: &str = "DATE / TIME";
 const MILLIS_PER_DAY: i64 = 86_400_000;
-
-fn meta(
-    name: &'static str,
-    description: &'static str,
-    signatures: &'static [&'static str],
-) -> FunctionMeta {
-    FunctionMeta {
-        name,
-        kind: FunctionKind::Scalar,
-        category: CATEGORY,
-        description,
-        signatures,
-    }
-}
 
 /// `(value, STRING format [, STRING zone])` with the value of type `value`.
 fn value_format_zone(
@@ -57,7 +43,8 @@ fn value_format_zone(
 pub fn functions() -> Vec<ScalarFunction> {
     vec![
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "TIMESTAMPTOSTRING",
                 "Formats epoch milliseconds with a Java DateTimeFormatter pattern, in UTC or a given time zone.",
                 &[
@@ -69,7 +56,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, ret, rows| eval_format_instant(args, ret, rows, "TIMESTAMPTOSTRING"),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "FORMAT_TIMESTAMP",
                 "Formats a TIMESTAMP with a Java DateTimeFormatter pattern, in UTC or a given time zone.",
                 &[
@@ -81,7 +69,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, ret, rows| eval_format_instant(args, ret, rows, "FORMAT_TIMESTAMP"),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "STRINGTOTIMESTAMP",
                 "Parses a string with a Java DateTimeFormatter pattern into epoch milliseconds.",
                 &[
@@ -93,7 +82,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, ret, rows| eval_parse_instant(args, ret, rows, "STRINGTOTIMESTAMP"),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "PARSE_TIMESTAMP",
                 "Parses a string with a Java DateTimeFormatter pattern into a TIMESTAMP.",
                 &[
@@ -105,7 +95,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, ret, rows| eval_parse_instant(args, ret, rows, "PARSE_TIMESTAMP"),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "FORMAT_DATE",
                 "Formats a DATE with a Java DateTimeFormatter pattern.",
                 &["FORMAT_DATE(DATE date, STRING formatPattern)"],
@@ -114,7 +105,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, ret, rows| eval_format_days(args, ret, rows, "FORMAT_DATE"),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "DATETOSTRING",
                 "Formats days since the epoch with a Java DateTimeFormatter pattern.",
                 &["DATETOSTRING(INTEGER epochDays, STRING formatPattern)"],
@@ -123,7 +115,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, ret, rows| eval_format_days(args, ret, rows, "DATETOSTRING"),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "PARSE_DATE",
                 "Parses a string with a Java DateTimeFormatter pattern into a DATE.",
                 &["PARSE_DATE(STRING formattedDate, STRING formatPattern)"],
@@ -132,7 +125,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, ret, rows| eval_parse_days(args, ret, rows, "PARSE_DATE"),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "STRINGTODATE",
                 "Parses a string with a Java DateTimeFormatter pattern into days since the epoch.",
                 &["STRINGTODATE(STRING formattedDate, STRING formatPattern)"],
@@ -141,7 +135,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, ret, rows| eval_parse_days(args, ret, rows, "STRINGTODATE"),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "FORMAT_TIME",
                 "Formats a TIME with a Java DateTimeFormatter pattern.",
                 &["FORMAT_TIME(TIME time, STRING formatPattern)"],
@@ -150,7 +145,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             eval_format_time,
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "PARSE_TIME",
                 "Parses a string with a Java DateTimeFormatter pattern into a TIME.",
                 &["PARSE_TIME(STRING formattedTime, STRING formatPattern)"],
@@ -159,7 +155,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             eval_parse_time,
         ),
         ScalarFunction::with_volatility(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "UNIX_TIMESTAMP",
                 "Milliseconds since the epoch: now, or of a given TIMESTAMP.",
                 &["UNIX_TIMESTAMP()", "UNIX_TIMESTAMP(TIMESTAMP timestamp)"],
@@ -177,7 +174,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             Volatility::Volatile,
         ),
         ScalarFunction::with_volatility(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "UNIX_DATE",
                 "Days since the epoch: today, or of a given DATE.",
                 &["UNIX_DATE()", "UNIX_DATE(DATE date)"],
@@ -201,7 +199,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             Volatility::Volatile,
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "FROM_UNIXTIME",
                 "The TIMESTAMP of epoch milliseconds.",
                 &["FROM_UNIXTIME(BIGINT epochMilli)"],
@@ -214,7 +213,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             },
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "FROM_DAYS",
                 "The DATE of days since the epoch.",
                 &["FROM_DAYS(INTEGER days)"],
@@ -229,7 +229,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             },
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "CONVERT_TZ",
                 "Converts a TIMESTAMP from one time zone to another.",
                 &["CONVERT_TZ(TIMESTAMP timestamp, STRING fromTimeZone, STRING toTimeZone)"],

@@ -6,7 +6,7 @@ use datafusion::common::ScalarValue;
 use datafusion::error::Result as DFResult;
 use serde_json::Value;
 
-use crate::functions::metadata::{FunctionKind, FunctionMeta, is_text};
+use crate::functions::metadata::{FunctionMeta, is_text};
 use crate::functions::values::as_str;
 use crate::sql::SqlType;
 
@@ -15,25 +15,12 @@ use super::udf::map_rows;
 
 const CATEGORY: &str = "JSON";
 
-fn meta(
-    name: &'static str,
-    description: &'static str,
-    signatures: &'static [&'static str],
-) -> FunctionMeta {
-    FunctionMeta {
-        name,
-        kind: FunctionKind::Scalar,
-        category: CATEGORY,
-        description,
-        signatures,
-    }
-}
-
 /// The JSON functions.
 pub fn functions() -> Vec<ScalarFunction> {
     vec![
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "EXTRACTJSONFIELD",
                 "The value at a JSONPath ($.a.b[0]) in JSON text: a string as itself, anything else as JSON.",
                 &["EXTRACTJSONFIELD(STRING input, STRING path)"],
@@ -42,7 +29,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             eval_extract,
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "IS_JSON_STRING",
                 "Whether a string is valid JSON.",
                 &["IS_JSON_STRING(STRING input)"],
@@ -57,7 +45,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             },
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "JSON_ARRAY_LENGTH",
                 "The length of a JSON array, or null when the text is not one.",
                 &["JSON_ARRAY_LENGTH(STRING input)"],

@@ -6,32 +6,21 @@ use datafusion::common::ScalarValue;
 use datafusion::error::Result as DFResult;
 
 use crate::functions::error::exec_error;
-use crate::functions::metadata::{FunctionKind, FunctionMeta, is_integral, is_text};
+use crate::functions::metadata::{FunctionMeta, is_integral, is_text};
 use crate::functions::values::{as_i64, as_str};
 use crate::sql::SqlType;
 
 use super::ScalarFunction;
 use super::udf::map_rows;
 
-fn meta(
-    name: &'static str,
-    description: &'static str,
-    signatures: &'static [&'static str],
-) -> FunctionMeta {
-    FunctionMeta {
-        name,
-        kind: FunctionKind::Scalar,
-        category: "STRING",
-        description,
-        signatures,
-    }
-}
+const CATEGORY: &str = "STRING";
 
 /// The masking functions.
 pub fn functions() -> Vec<ScalarFunction> {
     vec![
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "MASK",
                 "Masks letters and digits: upper case with X, lower case with x, digits with n, others with -.",
                 &[
@@ -43,7 +32,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, ret, rows| eval_mask(args, ret, rows, 0, MaskRegion::All),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "MASK_LEFT",
                 "Masks the first n characters.",
                 &[
@@ -55,7 +45,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, ret, rows| eval_mask(args, ret, rows, 1, MaskRegion::Left),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "MASK_RIGHT",
                 "Masks the last n characters.",
                 &[
@@ -67,7 +58,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, ret, rows| eval_mask(args, ret, rows, 1, MaskRegion::Right),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "MASK_KEEP_LEFT",
                 "Masks all but the first n characters.",
                 &[
@@ -79,7 +71,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, ret, rows| eval_mask(args, ret, rows, 1, MaskRegion::KeepLeft),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "MASK_KEEP_RIGHT",
                 "Masks all but the last n characters.",
                 &[
@@ -184,36 +177,11 @@ fn eval_mask(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use arrow::array::{AsArray, Int32Array, StringArray};
-
     use super::*;
-    use crate::functions::scalar::udf::tests_support::invoke;
+    use crate::functions::scalar::udf::tests_support::{self, ints, strings, texts};
 
     fn call(name: &str, args: Vec<ArrayRef>, types: &[SqlType]) -> ArrayRef {
-        let function = functions()
-            .into_iter()
-            .find(|f| f.meta.name == name)
-            .expect("function exists");
-        let ret = function.return_type(types).expect("types resolve");
-        invoke(&function, args, &ret, 1)
-    }
-
-    fn strings(values: &[Option<&str>]) -> ArrayRef {
-        Arc::new(StringArray::from(values.to_vec()))
-    }
-
-    fn ints(values: &[Option<i32>]) -> ArrayRef {
-        Arc::new(Int32Array::from(values.to_vec()))
-    }
-
-    fn texts(array: &ArrayRef) -> Vec<Option<String>> {
-        array
-            .as_string::<i32>()
-            .iter()
-            .map(|s| s.map(str::to_string))
-            .collect()
+        tests_support::call(functions(), name, args, types)
     }
 
     #[test]

@@ -11,7 +11,7 @@ use datafusion::error::Result as DFResult;
 use datafusion::logical_expr::Volatility;
 
 use crate::functions::error::exec_error;
-use crate::functions::metadata::{FunctionKind, FunctionMeta, common_type_of, is_integral};
+use crate::functions::metadata::{FunctionMeta, common_type_of, is_comparable, is_integral};
 use crate::functions::values::as_f64;
 use crate::sql::SqlType;
 
@@ -21,25 +21,12 @@ use super::udf::map_rows;
 
 const CATEGORY: &str = "MATHEMATICAL";
 
-fn meta(
-    name: &'static str,
-    description: &'static str,
-    signatures: &'static [&'static str],
-) -> FunctionMeta {
-    FunctionMeta {
-        name,
-        kind: FunctionKind::Scalar,
-        category: CATEGORY,
-        description,
-        signatures,
-    }
-}
-
 /// The math functions.
 pub fn functions() -> Vec<ScalarFunction> {
     let mut all = vec![
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "ABS",
                 "The absolute value of a value.",
                 &[
@@ -53,7 +40,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             eval_abs,
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "CEIL",
                 "The smallest integral value not less than the argument.",
                 &[
@@ -67,7 +55,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             eval_ceil,
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "FLOOR",
                 "The largest integral value not greater than the argument.",
                 &[
@@ -81,7 +70,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             eval_floor,
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "ROUND",
                 "Rounds a value to the given number of decimal places (half up; ties of negative values toward zero).",
                 &[
@@ -97,7 +87,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             eval_round,
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "TRUNC",
                 "Truncates a value toward zero to the given number of decimal places.",
                 &[
@@ -113,7 +104,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             eval_trunc,
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "SIGN",
                 "The sign of a value: -1, 0 or 1.",
                 &[
@@ -127,7 +119,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             eval_sign,
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "LOG",
                 "The natural logarithm of a value, or its logarithm in the given base.",
                 &["LOG(DOUBLE value)", "LOG(DOUBLE base, DOUBLE value)"],
@@ -140,7 +133,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             eval_log,
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "POWER",
                 "A base raised to an exponent.",
                 &["POWER(DOUBLE base, DOUBLE exponent)"],
@@ -149,7 +143,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, _, rows| binary_f64(args, rows, f64::powf),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "ATAN2",
                 "The angle of the point (x, y) from the positive x axis.",
                 &["ATAN2(DOUBLE y, DOUBLE x)"],
@@ -158,20 +153,26 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, _, rows| binary_f64(args, rows, f64::atan2),
         ),
         ScalarFunction::new(
-            meta("PI", "The value of pi.", &["PI()"]),
+            FunctionMeta::scalar(CATEGORY, "PI", "The value of pi.", &["PI()"]),
             |args| args.is_empty().then_some(SqlType::Double),
             |_, _, rows| {
                 Ok(Arc::new(Float64Array::from(vec![std::f64::consts::PI; rows])) as ArrayRef)
             },
         ),
         ScalarFunction::with_volatility(
-            meta("RANDOM", "A random DOUBLE in [0.0, 1.0).", &["RANDOM()"]),
+            FunctionMeta::scalar(
+                CATEGORY,
+                "RANDOM",
+                "A random DOUBLE in [0.0, 1.0).",
+                &["RANDOM()"],
+            ),
             |args| args.is_empty().then_some(SqlType::Double),
             eval_random,
             Volatility::Volatile,
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "GREATEST",
                 "The largest non-null argument.",
                 &["GREATEST(T val, T... vals)"],
@@ -180,7 +181,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, ret, rows| eval_extreme(args, ret, rows, std::cmp::Ordering::Greater),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "LEAST",
                 "The smallest non-null argument.",
                 &["LEAST(T val, T... vals)"],
@@ -192,7 +194,12 @@ pub fn functions() -> Vec<ScalarFunction> {
     macro_rules! unary_double {
         ($name:literal, $description:literal, $f:expr) => {
             ScalarFunction::new(
-                meta($name, $description, &[concat!($name, "(DOUBLE value)")]),
+                FunctionMeta::scalar(
+                    CATEGORY,
+                    $name,
+                    $description,
+                    &[concat!($name, "(DOUBLE value)")],
+                ),
                 unary_numeric_to_double,
                 |args, _, _| unary_f64(args, $f),
             )
@@ -466,19 +473,7 @@ fn eval_random(_: &[ArrayRef], _: &DataType, rows: usize) -> DFResult<ArrayRef> 
 
 fn resolve_extreme(args: &[SqlType]) -> Option<SqlType> {
     let ty = common_type_of(args)?;
-    matches!(
-        ty,
-        SqlType::Int
-            | SqlType::BigInt
-            | SqlType::Double
-            | SqlType::Decimal { .. }
-            | SqlType::String
-            | SqlType::Bytes
-            | SqlType::Date
-            | SqlType::Time
-            | SqlType::Timestamp
-    )
-    .then_some(ty)
+    is_comparable(&ty).then_some(ty)
 }
 
 fn eval_extreme(

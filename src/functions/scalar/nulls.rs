@@ -8,30 +8,15 @@ use datafusion::error::Result as DFResult;
 
 use super::ScalarFunction;
 use super::udf::map_rows;
-use crate::functions::metadata::{FunctionKind, FunctionMeta, common_type, common_type_of};
-
-fn meta(
-    name: &'static str,
-    category: &'static str,
-    description: &'static str,
-    signatures: &'static [&'static str],
-) -> FunctionMeta {
-    FunctionMeta {
-        name,
-        kind: FunctionKind::Scalar,
-        category,
-        description,
-        signatures,
-    }
-}
+use crate::functions::metadata::{FunctionMeta, common_type, common_type_of};
 
 /// The null-handling functions.
 pub fn functions() -> Vec<ScalarFunction> {
     vec![
         ScalarFunction::new(
-            meta(
-                "COALESCE",
+            FunctionMeta::scalar(
                 "CONDITIONAL",
+                "COALESCE",
                 "The first non-null argument.",
                 &["COALESCE(T first, T... others)"],
             ),
@@ -39,9 +24,9 @@ pub fn functions() -> Vec<ScalarFunction> {
             eval_coalesce,
         ),
         ScalarFunction::new(
-            meta(
-                "IFNULL",
+            FunctionMeta::scalar(
                 "CONDITIONAL",
+                "IFNULL",
                 "The first argument, or the second when the first is null.",
                 &["IFNULL(T expression, T altValue)"],
             ),
@@ -52,9 +37,9 @@ pub fn functions() -> Vec<ScalarFunction> {
             eval_coalesce,
         ),
         ScalarFunction::new(
-            meta(
-                "NULLIF",
+            FunctionMeta::scalar(
                 "CONDITIONAL",
+                "NULLIF",
                 "Null when both arguments are equal, else the first.",
                 &["NULLIF(T expr1, T expr2)"],
             ),
@@ -65,9 +50,9 @@ pub fn functions() -> Vec<ScalarFunction> {
             eval_nullif,
         ),
         ScalarFunction::new(
-            meta(
-                "AS_VALUE",
+            FunctionMeta::scalar(
                 "OTHER",
+                "AS_VALUE",
                 "Copies a key column into the value of the result.",
                 &["AS_VALUE(T keyColumn)"],
             ),
@@ -125,14 +110,11 @@ mod tests {
     use arrow::datatypes::Int64Type;
 
     use super::*;
-    use crate::functions::scalar::udf::tests_support::invoke;
+    use crate::functions::scalar::udf::tests_support::{self, invoke};
     use crate::sql::SqlType;
 
     fn function(name: &str) -> ScalarFunction {
-        functions()
-            .into_iter()
-            .find(|f| f.meta.name == name)
-            .expect("function exists")
+        tests_support::find(functions(), name)
     }
 
     #[test]

@@ -9,32 +9,21 @@ use datafusion::common::ScalarValue;
 use datafusion::error::Result as DFResult;
 
 use crate::functions::error::exec_error;
-use crate::functions::metadata::{FunctionKind, FunctionMeta, is_integral, is_text};
+use crate::functions::metadata::{FunctionMeta, is_integral, is_text};
 use crate::functions::values::{as_i64, as_str, list_scalar};
 use crate::sql::SqlType;
 
 use super::ScalarFunction;
 use super::udf::{any_null, map_rows};
 
-fn meta(
-    name: &'static str,
-    description: &'static str,
-    signatures: &'static [&'static str],
-) -> FunctionMeta {
-    FunctionMeta {
-        name,
-        kind: FunctionKind::Scalar,
-        category: "REGULAR EXPRESSION",
-        description,
-        signatures,
-    }
-}
+const CATEGORY: &str = "REGULAR EXPRESSION";
 
 /// The regular-expression functions.
 pub fn functions() -> Vec<ScalarFunction> {
     vec![
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "REGEXP_EXTRACT",
                 "The first match of a regular expression (or of one of its groups), or null.",
                 &[
@@ -46,7 +35,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, ret, rows| eval_regexp_extract(args, ret, rows, false),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "REGEXP_EXTRACT_ALL",
                 "Every match of a regular expression (or of one of its groups).",
                 &[
@@ -58,7 +48,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, ret, rows| eval_regexp_extract(args, ret, rows, true),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "REGEXP_REPLACE",
                 "Replaces every match of a regular expression.",
                 &["REGEXP_REPLACE(STRING input, STRING regex, STRING replacement)"],
@@ -70,7 +61,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             eval_regexp_replace,
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "REGEXP_SPLIT_TO_ARRAY",
                 "Splits a string on a regular expression.",
                 &["REGEXP_SPLIT_TO_ARRAY(STRING string, STRING regexp)"],
@@ -191,34 +183,11 @@ fn eval_regexp_split(args: &[ArrayRef], ret: &DataType, rows: usize) -> DFResult
 mod tests {
     use std::sync::Arc;
 
-    use arrow::array::{AsArray, Int32Array, StringArray};
-
     use super::*;
-    use crate::functions::scalar::udf::tests_support::invoke;
+    use crate::functions::scalar::udf::tests_support::{self, ints, strings, texts};
 
     fn call(name: &str, args: Vec<ArrayRef>, types: &[SqlType]) -> ArrayRef {
-        let function = functions()
-            .into_iter()
-            .find(|f| f.meta.name == name)
-            .expect("function exists");
-        let ret = function.return_type(types).expect("types resolve");
-        invoke(&function, args, &ret, 1)
-    }
-
-    fn strings(values: &[Option<&str>]) -> ArrayRef {
-        Arc::new(StringArray::from(values.to_vec()))
-    }
-
-    fn ints(values: &[Option<i32>]) -> ArrayRef {
-        Arc::new(Int32Array::from(values.to_vec()))
-    }
-
-    fn texts(array: &ArrayRef) -> Vec<Option<String>> {
-        array
-            .as_string::<i32>()
-            .iter()
-            .map(|s| s.map(str::to_string))
-            .collect()
+        tests_support::call(functions(), name, args, types)
     }
 
     #[test]

@@ -7,9 +7,7 @@ use datafusion::common::ScalarValue;
 use datafusion::error::Result as DFResult;
 
 use crate::functions::error::exec_error;
-use crate::functions::metadata::{
-    FunctionKind, FunctionMeta, is_integral, is_text, is_text_or_bytes,
-};
+use crate::functions::metadata::{FunctionMeta, is_integral, is_text, is_text_or_bytes};
 use crate::functions::values::{as_bytes, as_i64, as_str, list_scalar};
 use crate::sql::SqlType;
 
@@ -20,20 +18,6 @@ const CATEGORY: &str = "STRING";
 
 /// The longest result LPAD/RPAD build: a huge length must fail, not exhaust memory.
 pub const MAX_PAD_LENGTH: usize = 1 << 24;
-
-fn meta(
-    name: &'static str,
-    description: &'static str,
-    signatures: &'static [&'static str],
-) -> FunctionMeta {
-    FunctionMeta {
-        name,
-        kind: FunctionKind::Scalar,
-        category: CATEGORY,
-        description,
-        signatures,
-    }
-}
 
 fn text_to_text(args: &[SqlType]) -> Option<SqlType> {
     matches!(args, [SqlType::String]).then_some(SqlType::String)
@@ -55,7 +39,8 @@ fn map_text(
 pub fn functions() -> Vec<ScalarFunction> {
     vec![
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "SUBSTRING",
                 "The part of a string or bytes from a 1-based position (negative counts from the end), optionally of a given length.",
                 &[
@@ -75,7 +60,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             eval_substring,
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "LEN",
                 "The length of a string in characters, or of bytes in bytes.",
                 &["LEN(STRING input)", "LEN(BYTES input)"],
@@ -95,7 +81,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             },
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "UCASE",
                 "The string in upper case.",
                 &["UCASE(STRING input)"],
@@ -104,7 +91,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, ret, rows| map_text(args, ret, rows, str::to_uppercase),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "LCASE",
                 "The string in lower case.",
                 &["LCASE(STRING input)"],
@@ -113,7 +101,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, ret, rows| map_text(args, ret, rows, str::to_lowercase),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "INITCAP",
                 "Capitalises the first letter of each word and lower-cases the rest.",
                 &["INITCAP(STRING input)"],
@@ -122,7 +111,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, ret, rows| map_text(args, ret, rows, initcap),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "TRIM",
                 "The string without leading and trailing whitespace.",
                 &["TRIM(STRING input)"],
@@ -135,7 +125,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             },
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "LTRIM",
                 "The string without leading whitespace.",
                 &["LTRIM(STRING input)"],
@@ -148,7 +139,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             },
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "RTRIM",
                 "The string without trailing whitespace.",
                 &["RTRIM(STRING input)"],
@@ -161,7 +153,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             },
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "CONCAT",
                 "Concatenates strings or bytes, skipping nulls.",
                 &["CONCAT(STRING... inputs)", "CONCAT(BYTES... inputs)"],
@@ -173,7 +166,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, ret, rows| eval_concat(args, ret, rows, false),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "CONCAT_WS",
                 "Concatenates strings or bytes with a separator, skipping nulls.",
                 &[
@@ -189,7 +183,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, ret, rows| eval_concat(args, ret, rows, true),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "REPLACE",
                 "Replaces every occurrence of a substring.",
                 &["REPLACE(STRING str, STRING target, STRING replacement)"],
@@ -210,7 +205,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             },
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "SPLIT",
                 "Splits a string into an array on a delimiter (an empty delimiter splits into characters).",
                 &["SPLIT(STRING string, STRING delimiter)"],
@@ -222,7 +218,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             eval_split,
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "INSTR",
                 "The 1-based position of the n-th occurrence of a substring (0 when absent); a negative position searches backwards from the end.",
                 &[
@@ -242,7 +239,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             eval_instr,
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "LPAD",
                 "Pads a string on the left to a length with a padding string (truncating longer input).",
                 &["LPAD(STRING input, INTEGER length, STRING padding)"],
@@ -251,7 +249,8 @@ pub fn functions() -> Vec<ScalarFunction> {
             |args, ret, rows| eval_pad(args, ret, rows, true),
         ),
         ScalarFunction::new(
-            meta(
+            FunctionMeta::scalar(
+                CATEGORY,
                 "RPAD",
                 "Pads a string on the right to a length with a padding string (truncating longer input).",
                 &["RPAD(STRING input, INTEGER length, STRING padding)"],
@@ -488,35 +487,13 @@ fn pad_sequence<T: Clone>(input: &[T], padding: &[T], target: usize, left: bool)
 mod tests {
     use std::sync::Arc;
 
-    use arrow::array::{Array, AsArray, BinaryArray, StringArray};
+    use arrow::array::{Array, AsArray, BinaryArray};
 
     use super::*;
-    use crate::functions::scalar::udf::tests_support::invoke;
+    use crate::functions::scalar::udf::tests_support::{self, ints, strings, texts};
 
     fn call(name: &str, args: Vec<ArrayRef>, types: &[SqlType]) -> ArrayRef {
-        let function = functions()
-            .into_iter()
-            .find(|f| f.meta.name == name)
-            .expect("function exists");
-        let ret = function.return_type(types).expect("types resolve");
-        let rows = args.first().map_or(1, |a| a.len());
-        invoke(&function, args, &ret, rows)
-    }
-
-    fn strings(values: &[Option<&str>]) -> ArrayRef {
-        Arc::new(StringArray::from(values.to_vec()))
-    }
-
-    fn ints(values: &[Option<i32>]) -> ArrayRef {
-        Arc::new(arrow::array::Int32Array::from(values.to_vec()))
-    }
-
-    fn texts(array: &ArrayRef) -> Vec<Option<String>> {
-        array
-            .as_string::<i32>()
-            .iter()
-            .map(|s| s.map(str::to_string))
-            .collect()
+        tests_support::call(functions(), name, args, types)
     }
 
     #[test]

@@ -199,7 +199,7 @@ pub(crate) fn any_null(row: &[ScalarValue]) -> bool {
 pub(crate) mod tests_support {
     use std::sync::Arc;
 
-    use arrow::array::ArrayRef;
+    use arrow::array::{ArrayRef, AsArray, Int32Array, StringArray};
     use arrow::datatypes::Field;
     use datafusion::config::ConfigOptions;
     use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs};
@@ -230,5 +230,44 @@ pub(crate) mod tests_support {
             })
             .expect("function evaluates");
         result.to_array(rows).expect("array result")
+    }
+
+    /// The function called `name` among `functions`.
+    pub(crate) fn find(functions: Vec<ScalarFunction>, name: &str) -> ScalarFunction {
+        functions
+            .into_iter()
+            .find(|f| f.meta.name == name)
+            .expect("function exists")
+    }
+
+    /// Resolves `name` among `functions` for argument `types` and runs it over `args`
+    /// (as many rows as the first argument has).
+    pub(crate) fn call(
+        functions: Vec<ScalarFunction>,
+        name: &str,
+        args: Vec<ArrayRef>,
+        types: &[SqlType],
+    ) -> ArrayRef {
+        let function = find(functions, name);
+        let ret = function.return_type(types).expect("types resolve");
+        let rows = args.first().map_or(1, |a| a.len());
+        invoke(&function, args, &ret, rows)
+    }
+
+    pub(crate) fn strings(values: &[Option<&str>]) -> ArrayRef {
+        Arc::new(StringArray::from(values.to_vec()))
+    }
+
+    pub(crate) fn ints(values: &[Option<i32>]) -> ArrayRef {
+        Arc::new(Int32Array::from(values.to_vec()))
+    }
+
+    /// A STRING result's values.
+    pub(crate) fn texts(array: &ArrayRef) -> Vec<Option<String>> {
+        array
+            .as_string::<i32>()
+            .iter()
+            .map(|s| s.map(str::to_string))
+            .collect()
     }
 }

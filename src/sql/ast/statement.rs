@@ -45,6 +45,8 @@ pub enum StatementKind {
     Show(ShowTarget),
     Describe(DescribeTarget),
     Explain(ExplainTarget),
+    /// `EXPLAIN ... FORMAT DOT`: the same dataflow as a Graphviz digraph.
+    ExplainGraph(ExplainTarget),
     Terminate(QueryTarget),
     Pause(QueryTarget),
     Resume(QueryTarget),

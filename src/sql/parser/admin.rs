@@ -114,6 +114,9 @@ impl Parser<'_> {
         } else {
             ExplainTarget::QueryId(self.ident()?)
         };
+        if self.eat_keywords(&["FORMAT", "DOT"]) {
+            return Ok(StatementKind::ExplainGraph(target));
+        }
         Ok(StatementKind::Explain(target))
     }
 

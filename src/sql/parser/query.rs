@@ -187,10 +187,11 @@ impl Parser<'_> {
         if self.eat_keyword("AS") {
             return Ok(Some(self.ident()?));
         }
-        // ORDER and OFFSET stay usable as names, so they end a FROM only where they
-        // start their clause.
+        // ORDER, OFFSET and FORMAT stay usable as names, so they end a FROM only where
+        // they start their clause (FORMAT DOT ends an EXPLAIN).
         let starts_clause = (self.keyword_at(0, "ORDER") && self.keyword_at(1, "BY"))
-            || (self.keyword_at(0, "OFFSET") && matches!(self.peek_at(1), Token::Number(..)));
+            || (self.keyword_at(0, "OFFSET") && matches!(self.peek_at(1), Token::Number(..)))
+            || (self.keyword_at(0, "FORMAT") && self.keyword_at(1, "DOT"));
         if self.at_ident() && !starts_clause {
             return Ok(Some(self.ident()?));
         }

@@ -207,6 +207,12 @@ impl fmt::Display for StatementKind {
             StatementKind::Describe(target) => write!(f, "DESCRIBE {target}"),
             StatementKind::Explain(ExplainTarget::Statement(s)) => write!(f, "EXPLAIN {s}"),
             StatementKind::Explain(ExplainTarget::QueryId(id)) => write!(f, "EXPLAIN {id}"),
+            StatementKind::ExplainGraph(ExplainTarget::Statement(s)) => {
+                write!(f, "EXPLAIN {s} FORMAT DOT")
+            }
+            StatementKind::ExplainGraph(ExplainTarget::QueryId(id)) => {
+                write!(f, "EXPLAIN {id} FORMAT DOT")
+            }
             StatementKind::Terminate(target) => write!(f, "TERMINATE {target}"),
             StatementKind::Pause(target) => write!(f, "PAUSE {target}"),
             StatementKind::Resume(target) => write!(f, "RESUME {target}"),
