@@ -3,10 +3,12 @@
 //!
 //! All state lives in [`KeyedStore`]s of plain rows so that a changelog can back it.
 
+use arrow::array::{Array, ArrayRef};
 use datafusion::common::ScalarValue;
 
 use super::change::RowKind;
-use super::join_rows::Row;
+use super::error::{ExecError, Result};
+use super::join_rows::{Row, row_of};
 use crate::plan::join::{JoinFlavor, JoinStep};
 use crate::state::KeyedStore;
 
@@ -126,6 +128,13 @@ impl JoinExec {
             }
             JoinExec::StreamTable(exec) => exec.table.len(),
             JoinExec::TableTable(exec) => exec.left_rows.len() + exec.right_rows.len(),
+        }
+    }
+    /// The step as a stream-table join, for the columnar path of its stream side.
+    pub fn as_stream_table(&self) -> Option<&StreamTableJoinExec> {
+        match self {
+            JoinExec::StreamTable(exec) => Some(exec),
+            _ => None,
         }
     }
 }
@@ -390,6 +399,44 @@ impl StreamTableJoinExec {
             key,
             rowtime: change.rowtime,
         });
+    }
+
+    /// Looks up the stream rows `rows` of a batch whose join keys are `keys`: for each
+    /// result, the stream row it comes from and the table row it meets (`None`: the
+    /// table side is NULL). Rows `skip` marks (retractions) join nothing, as do unmatched
+    /// rows of an INNER join.
+    pub fn lookup_run<'a>(
+        &'a self,
+        keys: &[ArrayRef],
+        rows: std::ops::Range<usize>,
+        skip: impl Fn(usize) -> bool,
+    ) -> Result<(Vec<u32>, Vec<Option<&'a Row>>)> {
+        let mut from = Vec::with_capacity(rows.len());
+        let mut found = Vec::with_capacity(rows.len());
+        for row in rows {
+            if skip(row) {
+                continue;
+            }
+            let null_key = keys.iter().any(|k| k.is_null(row));
+            let table_row = if null_key {
+                None
+            } else {
+                self.table.get(&row_of(keys, row)?)
+            };
+            if table_row.is_none() && !self.sides.keeps_left {
+                continue;
+            }
+            let index = u32::try_from(row)
+                .map_err(|_| ExecError::Internal(format!("stream batch row {row} too far")))?;
+            from.push(index);
+            found.push(table_row);
+        }
+        Ok((from, found))
+    }
+
+    /// The NULLs that stand in for a missing table row.
+    pub fn table_nulls(&self) -> &[ScalarValue] {
+        &self.sides.right_nulls
     }
 
     fn upsert(&mut self, change: JoinChange, key: Row) {

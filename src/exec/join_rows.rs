@@ -80,7 +80,7 @@ pub fn rows_into_batch(schema: &SchemaRef, rows: Vec<Row>) -> Result<RecordBatch
 
 /// Values rebuilt from scalars may differ from the declared type in details (a list's
 /// field name, a decimal's precision): cast them to what the scope says.
-fn conform(array: ArrayRef, ty: &DataType) -> Result<ArrayRef> {
+pub fn conform(array: ArrayRef, ty: &DataType) -> Result<ArrayRef> {
     if array.data_type() == ty {
         return Ok(array);
     }

@@ -13,7 +13,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, Int64Array};
+use arrow::array::{Array, ArrayRef, BooleanArray, Int64Array, RecordBatch};
 use arrow::datatypes::SchemaRef;
 use datafusion::execution::SessionState;
 
@@ -36,6 +36,9 @@ use crate::plan::{Scope, Typed};
 use crate::sql::ast::SourceKind;
 use crate::state::codec::{I64Codec, ScalarsCodec, UnitCodec};
 use crate::state::{DurableStore, KeyedStore};
+use stream_run::StreamRun;
+
+mod stream_run;
 
 /// One partition of one input, and where the task is in it.
 struct InputReader {
@@ -49,6 +52,36 @@ struct Pending {
     offset: u64,
     change: JoinChange,
     join_key: Row,
+}
+
+/// One partition's rows waiting for their turn: decoded into rows, or (the stream side
+/// of a lone stream-table join) kept columnar.
+enum Queue {
+    Rows(VecDeque<Pending>),
+    Stream(StreamRun),
+}
+
+impl Queue {
+    fn front_time(&self) -> Option<i64> {
+        match self {
+            Queue::Rows(rows) => rows.front().map(|p| p.change.rowtime),
+            Queue::Stream(run) => run.front_time(),
+        }
+    }
+
+    fn front_offset(&self) -> Option<u64> {
+        match self {
+            Queue::Rows(rows) => rows.front().map(|p| p.offset),
+            Queue::Stream(run) => run.front_offset(),
+        }
+    }
+
+    fn max_time(&self) -> Option<i64> {
+        match self {
+            Queue::Rows(rows) => rows.iter().map(|p| p.change.rowtime).max(),
+            Queue::Stream(run) => run.max_time(),
+        }
+    }
 }
 
 /// Runs a join query over all partitions of its inputs.
@@ -223,7 +256,11 @@ impl JoinTask {
     /// time order across them; returns how many were read.
     pub fn poll_once(&mut self, log: &Log, max_records: usize) -> Result<usize> {
         let mut read: Vec<(usize, Vec<ConsumedRecord>)> = Vec::new();
-        let mut queues: Vec<VecDeque<Pending>> = Vec::new();
+        let mut queues: Vec<Queue> = Vec::new();
+        // A lone stream-table join with a stream result takes its stream side in runs.
+        let columnar = self.joins.len() == 1
+            && self.joins[0].as_stream_table().is_some()
+            && !self.table_output;
         let mut errors = Vec::new();
         for (r, input_reader) in self.readers.iter().enumerate() {
             let records = input_reader.reader.read(max_records)?;
@@ -234,7 +271,19 @@ impl JoinTask {
             let (batch, mut decode_errors) =
                 self.decoders[input_reader.input].decode(partition, &records)?;
             errors.append(&mut decode_errors);
-            queues.push(self.pending(input_reader, &batch, &mut errors)?);
+            if columnar && input_reader.input == 0 {
+                queues.push(Queue::Stream(self.stream_run(
+                    input_reader,
+                    batch,
+                    &mut errors,
+                )?));
+            } else {
+                queues.push(Queue::Rows(self.pending(
+                    input_reader,
+                    &batch,
+                    &mut errors,
+                )?));
+            }
             read.push((r, records));
         }
         if read.is_empty() {
@@ -250,38 +299,68 @@ impl JoinTask {
                 let end = self.readers[*r].reader.partition().end_offset();
                 records.last().is_some_and(|last| last.offset + 1 < end)
             })
-            .filter_map(|(_, queue)| queue.iter().map(|p| p.change.rowtime).max())
+            .filter_map(|(_, queue)| queue.max_time())
             .min()
             .unwrap_or(i64::MAX);
         let mut results = Vec::new();
+        let mut result_batches = Vec::new();
         // Always the queue whose next row is oldest, as Kafka Streams picks partitions.
-        while let Some(next) = queues
-            .iter()
-            .enumerate()
-            .filter_map(|(q, queue)| queue.front().map(|p| (p.change.rowtime, q)))
-            .filter(|(rowtime, _)| *rowtime <= horizon)
-            .min()
-            .map(|(_, q)| q)
-        {
-            let Some(pending) = queues[next].pop_front() else {
-                break;
-            };
-            self.feed(pending, &mut results, &mut errors)?;
+        let fronts = |queues: &[Queue], except: Option<usize>| {
+            queues
+                .iter()
+                .enumerate()
+                .filter(|(q, _)| Some(*q) != except)
+                .filter_map(|(q, queue)| queue.front_time().map(|t| (t, q)))
+                .filter(|(rowtime, _)| *rowtime <= horizon)
+                .min()
+        };
+        while let Some((_, next)) = fronts(&queues, None) {
+            match &mut queues[next] {
+                Queue::Rows(rows) => {
+                    let Some(pending) = rows.pop_front() else {
+                        break;
+                    };
+                    self.feed(pending, &mut results, &mut errors)?;
+                }
+                Queue::Stream(_) => {
+                    // Stream rows change no state: the rows that come before every
+                    // other queue's next row are looked up together.
+                    let bound = fronts(&queues, Some(next)).unwrap_or((i64::MAX, usize::MAX));
+                    let Queue::Stream(run) = &mut queues[next] else {
+                        break;
+                    };
+                    let mut end = run.next;
+                    while end < run.rowtimes.len() {
+                        let rowtime = run.rowtimes.value(end);
+                        if rowtime > horizon || (rowtime, next) > bound {
+                            break;
+                        }
+                        end += 1;
+                    }
+                    let exec = self.joins[0]
+                        .as_stream_table()
+                        .ok_or_else(|| ExecError::Internal("columnar join step".into()))?;
+                    result_batches.extend(run.join(end, exec, &self.result_schema)?);
+                }
+            }
         }
         // What a partition did not process is read again next time.
         for ((r, records), queue) in read.iter_mut().zip(&queues) {
-            if let Some(first_left) = queue.front() {
-                records.retain(|record| record.offset < first_left.offset);
+            if let Some(first_left) = queue.front_offset() {
+                records.retain(|record| record.offset < first_left);
                 // Their errors are reported when they are processed.
                 let partition = self.readers[*r].reader.partition();
                 errors.retain(|e| {
                     e.topic != partition.topic()
                         || e.partition != partition.id()
-                        || e.offset < first_left.offset
+                        || e.offset < first_left
                 });
             }
         }
-        let written = self.emit(results, &mut errors)?;
+        let mut written = self.emit(results, &mut errors)?;
+        for (batch, rowtimes) in result_batches {
+            written += self.emit_inserts(batch, rowtimes, &mut errors)?;
+        }
         for join in &mut self.joins {
             join.purge();
         }
@@ -352,6 +431,34 @@ impl JoinTask {
         Ok(out)
     }
 
+    /// One stream partition's decoded rows with their join keys, kept columnar.
+    fn stream_run(
+        &self,
+        input_reader: &InputReader,
+        batch: super::change::ChangeBatch,
+        errors: &mut Vec<ProcessingError>,
+    ) -> Result<StreamRun> {
+        let rows = &batch.rows;
+        let rowtimes = int64_column(rows, ROWTIME)?;
+        let offsets = int64_column(rows, ROWOFFSET)?;
+        let evaluated = self.entry_keys[input_reader.input].evaluate(rows)?;
+        for (row, message) in &evaluated.failures {
+            errors.push(ProcessingError {
+                topic: input_reader.reader.partition().topic().to_string(),
+                partition: input_reader.reader.partition().id(),
+                offset: offsets.value(*row) as u64,
+                message: format!("Error evaluating JOIN ON: {message}"),
+            });
+        }
+        Ok(StreamRun {
+            batch,
+            join_keys: evaluated.arrays,
+            rowtimes,
+            offsets,
+            next: 0,
+        })
+    }
+
     /// Runs one source row through the steps it enters and those after them.
     fn feed(
         &mut self,
@@ -415,22 +522,7 @@ impl JoinTask {
             .collect();
         let batch = rows_into_batch(&self.result_schema, rows)?;
         let mut passes: Vec<bool> = results.iter().map(|c| c.kind != RowKind::Delete).collect();
-        if let Some(filter) = &self.filter {
-            let evaluated = filter.evaluate(&batch)?;
-            let mask = predicate_mask(&evaluated.arrays[0])?;
-            for (row, pass) in passes.iter_mut().enumerate() {
-                *pass = *pass && mask.value(row);
-            }
-            for (row, message) in &evaluated.failures {
-                passes[*row] = false;
-                errors.push(ProcessingError {
-                    topic: String::new(),
-                    partition: 0,
-                    offset: 0,
-                    message: format!("Error evaluating WHERE: {message}"),
-                });
-            }
-        }
+        self.apply_filter(&batch, &mut passes, errors)?;
         let mut keep = Vec::with_capacity(results.len());
         let mut kinds = Vec::new();
         for (change, pass) in results.iter().zip(passes) {
@@ -451,7 +543,78 @@ impl JoinTask {
         if batch.num_rows() == 0 {
             return Ok(0);
         }
-        let evaluated = self.project.evaluate(&batch)?;
+        let rowtimes = Int64Array::from_iter_values(
+            results
+                .iter()
+                .zip(&keep)
+                .filter(|(_, k)| **k)
+                .map(|(c, _)| c.rowtime),
+        );
+        self.project_and_write(&batch, &kinds, &rowtimes, errors)
+    }
+
+    /// Filters, projects and buffers result rows that are all inserts (a stream result
+    /// assembled columnar); returns how many records were written.
+    fn emit_inserts(
+        &mut self,
+        batch: RecordBatch,
+        rowtimes: Int64Array,
+        errors: &mut Vec<ProcessingError>,
+    ) -> Result<usize> {
+        let mut passes = vec![true; batch.num_rows()];
+        self.apply_filter(&batch, &mut passes, errors)?;
+        let keep = BooleanArray::from(passes);
+        let batch = arrow::compute::filter_record_batch(&batch, &keep)?;
+        if batch.num_rows() == 0 {
+            return Ok(0);
+        }
+        let rowtimes = arrow::compute::filter(&rowtimes, &keep)?;
+        let rowtimes = rowtimes
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .cloned()
+            .ok_or_else(|| ExecError::Internal("row times are not BIGINT".into()))?;
+        let kinds = vec![RowKind::Insert; batch.num_rows()];
+        self.project_and_write(&batch, &kinds, &rowtimes, errors)
+    }
+
+    /// Clears `passes` where the WHERE clause rejects a row or fails on it.
+    fn apply_filter(
+        &self,
+        batch: &RecordBatch,
+        passes: &mut [bool],
+        errors: &mut Vec<ProcessingError>,
+    ) -> Result<()> {
+        if let Some(filter) = &self.filter {
+            let evaluated = filter.evaluate(batch)?;
+            let mask = predicate_mask(&evaluated.arrays[0])?;
+            for (row, pass) in passes.iter_mut().enumerate() {
+                *pass = *pass && mask.value(row);
+            }
+            for (row, message) in &evaluated.failures {
+                if let Some(pass) = passes.get_mut(*row) {
+                    *pass = false;
+                }
+                errors.push(ProcessingError {
+                    topic: String::new(),
+                    partition: 0,
+                    offset: 0,
+                    message: format!("Error evaluating WHERE: {message}"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Projects the result rows and buffers them in the sink.
+    fn project_and_write(
+        &mut self,
+        batch: &RecordBatch,
+        kinds: &[RowKind],
+        rowtimes: &Int64Array,
+        errors: &mut Vec<ProcessingError>,
+    ) -> Result<usize> {
+        let evaluated = self.project.evaluate(batch)?;
         for (_, message) in &evaluated.failures {
             errors.push(ProcessingError {
                 topic: String::new(),
@@ -460,16 +623,9 @@ impl JoinTask {
                 message: format!("Error evaluating SELECT: {message}"),
             });
         }
-        let rowtimes = Int64Array::from_iter_values(
-            results
-                .iter()
-                .zip(&keep)
-                .filter(|(_, k)| **k)
-                .map(|(c, _)| c.rowtime),
-        );
         let written = self
             .sink
-            .write_buffered(&evaluated.arrays, &kinds, &rowtimes, None)?;
+            .write_buffered(&evaluated.arrays, kinds, rowtimes, None)?;
         for (_, message) in self.sink.skipped.drain(..) {
             errors.push(ProcessingError {
                 topic: String::new(),
