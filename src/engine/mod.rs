@@ -172,6 +172,12 @@ impl QueryTask {
 pub const AUTO_OFFSET_RESET: &str = "auto.offset.reset";
 pub const OUTPUT_TOPIC_PREFIX: &str = "ksql.output.topic.name.prefix";
 
+/// ksqlDB's clients pass Kafka Streams settings as `ksql.streams.<name>` as often as
+/// plain `<name>` (`ksql.streams.auto.offset.reset`): both spell one property.
+fn canonical_property(name: &str) -> &str {
+    name.strip_prefix("ksql.streams.").unwrap_or(name)
+}
+
 pub struct Engine {
     log: Arc<Log>,
     catalog: Catalog,
@@ -241,15 +247,18 @@ impl Engine {
     }
 
     pub fn set_property(&mut self, name: &str, value: &str) {
-        self.properties.insert(name.to_string(), value.to_string());
+        self.properties
+            .insert(canonical_property(name).to_string(), value.to_string());
     }
 
     pub fn unset_property(&mut self, name: &str) {
-        self.properties.remove(name);
+        self.properties.remove(canonical_property(name));
     }
 
     pub fn property(&self, name: &str) -> Option<&str> {
-        self.properties.get(name).map(String::as_str)
+        self.properties
+            .get(canonical_property(name))
+            .map(String::as_str)
     }
 
     /// Parses and runs every statement of `text` in order, stopping at the first error.
@@ -321,7 +330,7 @@ impl Engine {
             }
             StatementKind::Terminate(target) => self.terminate(target),
             StatementKind::UnsetProperty { name } => {
-                self.properties.remove(name);
+                self.unset_property(name);
                 Ok(Outcome::PropertySet { name: name.clone() })
             }
             StatementKind::Show(target) => self.show(target),
@@ -426,5 +435,31 @@ impl Engine {
 
     fn functions(&self) -> &dyn FunctionResolver {
         &self.registry
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::LogOptions;
+
+    #[test]
+    fn ksql_streams_prefixed_properties_are_the_plain_ones() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut engine = Engine::open(dir.path(), LogOptions::default()).expect("engine");
+        engine
+            .execute("SET 'ksql.streams.auto.offset.reset' = 'earliest';")
+            .expect("set");
+        assert_eq!(engine.property(AUTO_OFFSET_RESET), Some("earliest"));
+        engine.set_property(AUTO_OFFSET_RESET, "latest");
+        assert_eq!(
+            engine.property("ksql.streams.auto.offset.reset"),
+            Some("latest")
+        );
+        engine.unset_property("ksql.streams.auto.offset.reset");
+        assert_eq!(engine.property(AUTO_OFFSET_RESET), None);
+        // Other properties keep their names.
+        engine.set_property(OUTPUT_TOPIC_PREFIX, "x_");
+        assert_eq!(engine.property(OUTPUT_TOPIC_PREFIX), Some("x_"));
     }
 }
