@@ -13,9 +13,11 @@ use tokio::sync::mpsc;
 
 use super::framing::Framing;
 use crate::engine::PushQuery;
+use crate::log::Log;
 
-/// How long a push query's thread rests when no new row arrived.
-const IDLE_PAUSE: Duration = Duration::from_millis(20);
+/// The longest a push query's thread parks waiting for an append before it checks
+/// again whether it was closed or its client went away.
+const IDLE_PAUSE: Duration = Duration::from_millis(50);
 /// Encoded pieces of a body buffered ahead of a slow client.
 const CHANNEL_DEPTH: usize = 64;
 
@@ -40,6 +42,7 @@ impl PushRegistry {
         id: String,
         push: PushQuery,
         framing: Framing,
+        log: Arc<Log>,
     ) -> std::io::Result<mpsc::Receiver<Bytes>> {
         let (sender, receiver) = mpsc::channel(CHANNEL_DEPTH);
         let stop = Arc::new(AtomicBool::new(false));
@@ -52,7 +55,7 @@ impl PushRegistry {
             .spawn(move || {
                 let stopped =
                     || stop.load(Ordering::SeqCst) || shutting_down.load(Ordering::SeqCst);
-                stream(push, framing, &thread_id, &sender, stopped);
+                stream(push, framing, &thread_id, &log, &sender, stopped);
                 registry.running.lock().remove(&thread_id);
             });
         if let Err(err) = spawned {
@@ -84,11 +87,13 @@ impl PushRegistry {
     }
 }
 
-/// Polls `push` and sends its framed rows until done, stopped, or the client is gone.
+/// Polls `push` and sends its framed rows until done, stopped, or the client is gone;
+/// between polls that found nothing it parks until `log` is appended to.
 fn stream(
     mut push: PushQuery,
     framing: Framing,
     id: &str,
+    log: &Log,
     sender: &mpsc::Sender<Bytes>,
     stopped: impl Fn() -> bool,
 ) {
@@ -102,6 +107,8 @@ fn stream(
             let _ = send(framing.end(false));
             return;
         }
+        // Read before polling, so a row appended during the poll is not missed.
+        let seen = log.append_sequence();
         let rows = match push.poll() {
             Ok(rows) => rows,
             Err(err) => {
@@ -119,7 +126,7 @@ fn stream(
             return;
         }
         if rows.is_empty() {
-            std::thread::sleep(IDLE_PAUSE);
+            log.wait_for_append(seen, IDLE_PAUSE);
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State;
@@ -95,10 +96,13 @@ async fn run(
     let text = sql.clone();
     let started = state
         .with_engine(move |engine| {
+            let log = Arc::clone(engine.log());
             with_properties(engine, &properties, |engine| start(engine, &text))
+                .map(|started| (started, log))
         })
         .await?
         .map_err(|message| ApiError::statement(sql.trim(), message, Vec::new()))?;
+    let (started, log) = started;
     match started {
         Started::Pull(rows) => {
             let id = state.push_queries.new_id("query");
@@ -109,7 +113,7 @@ async fn run(
             let id = state.push_queries.new_id("transient");
             let mut receiver = state
                 .push_queries
-                .start(id, push, framing)
+                .start(id, push, framing, log)
                 .map_err(|e| ApiError::internal(format!("cannot start the push query: {e}")))?;
             let rows = futures::stream::poll_fn(move |cx| {
                 receiver
