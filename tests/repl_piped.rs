@@ -12,13 +12,14 @@ fn run_piped(data_dir: &std::path::Path, input: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start runnel");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(input.as_bytes())
-        .expect("write statements");
-    child.wait_with_output().expect("runnel ends")
+    // Written from a thread: runnel answers while it reads, and a big input would
+    // otherwise fill both pipes.
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_string();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let output = child.wait_with_output().expect("runnel ends");
+    writer.join().expect("writer").expect("write statements");
+    output
 }
 
 #[test]
@@ -65,5 +66,39 @@ fn errors_are_reported_and_later_statements_still_run() {
     assert!(
         stdout.contains("Kafka Topic"),
         "SHOW TOPICS still ran: {stdout}"
+    );
+}
+
+#[test]
+fn huge_statements_get_a_clear_error_and_the_session_goes_on() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // 200,000 operators: a chain as deep as it is long would exhaust the stack.
+    let chain = vec!["1"; 200_001].join(" + ");
+    // Five megabytes in one string literal is fine: it is one token.
+    let literal = "x".repeat(5 << 20);
+    let output = run_piped(
+        dir.path(),
+        &format!(
+            "SELECT {chain} FROM nowhere;\n\
+             SELECT '{literal}' AS big FROM nowhere;\n\
+             SHOW STREAMS;\n"
+        ),
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("statement has more than 1000 operators"),
+        "stderr: {}",
+        &stderr[..stderr.len().min(2000)]
+    );
+    assert!(
+        stderr.contains("NOWHERE"),
+        "the literal query is answered: {}",
+        &stderr[..stderr.len().min(2000)]
+    );
+    assert!(
+        stdout.contains("RUNNEL_PROCESSING_LOG"),
+        "the session goes on after both: {}",
+        &stdout[..stdout.len().min(2000)]
     );
 }

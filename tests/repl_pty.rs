@@ -180,7 +180,13 @@ fn statements_span_lines_history_survives_a_restart_and_ctrl_d_exits() {
     term.type_keys("SHOW\rTOPICS\r;\r");
     term.wait_for("Kafka Topic");
     // Ctrl-C while typing drops the input, not the REPL.
-    term.type_keys("SHOW STRE\u{3}");
+    term.type_keys("SHOW STRE");
+    term.wait_for("SHOW STRE");
+    // The next prompt must be up before typing on: a line editor may discard what was
+    // typed ahead while it sets the terminal up.
+    let prompts = term.screen().matches("runnel> ").count();
+    term.type_keys("\u{3}");
+    term.wait_for_count("runnel> ", prompts + 1);
     term.type_keys("SHOW STREAMS;\r");
     term.wait_for("Stream Name");
     // Ctrl-D on an empty line leaves.

@@ -172,6 +172,11 @@ impl QueryTask {
 pub const AUTO_OFFSET_RESET: &str = "auto.offset.reset";
 pub const OUTPUT_TOPIC_PREFIX: &str = "ksql.output.topic.name.prefix";
 
+/// The stack of every thread that plans or runs queries: planning and evaluation recurse
+/// through expression trees, which may be as deep as a statement's operator budget
+/// (`sql::parser::MAX_OPERATORS`) allows, beyond a default 2 MiB thread stack.
+pub const QUERY_THREAD_STACK: usize = 32 << 20;
+
 /// ksqlDB's clients pass Kafka Streams settings as `ksql.streams.<name>` as often as
 /// plain `<name>` (`ksql.streams.auto.offset.reset`): both spell one property.
 fn canonical_property(name: &str) -> &str {
@@ -268,7 +273,9 @@ impl Engine {
             // Beyond ksqlDB's grammar (ORDER BY, OFFSET, ...): a SELECT without EMIT
             // is tried as full SQL over a snapshot; if that fails too, both reasons
             // are given, the parse error (with its caret) first.
-            Err(parse_error) if is_plain_select(text) => {
+            // A statement refused for its size is not retried: DataFusion's planner would
+            // recurse through it just as deeply.
+            Err(parse_error @ crate::sql::ParseError::Syntax { .. }) if is_plain_select(text) => {
                 return self
                     .snapshot_query(text.trim().trim_end_matches(';'))
                     .map(|rows| vec![Outcome::Rows(rows)])

@@ -30,6 +30,7 @@ impl Driver {
             let stop = Arc::clone(&stop);
             let failure = Arc::clone(&failure);
             std::thread::Builder::new()
+                .stack_size(crate::engine::QUERY_THREAD_STACK)
                 .name("runnel-driver".into())
                 .spawn(move || {
                     let log = Arc::clone(engine.lock().log());

@@ -140,6 +140,7 @@ impl Session {
                     for row in &rows {
                         println!("{}", render_stream_row(row));
                     }
+                    delivered += rows.len() as u64;
                     if rows.is_empty() {
                         return Ok(());
                     }

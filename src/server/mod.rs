@@ -86,6 +86,7 @@ impl Server {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(WORKER_THREADS)
             .thread_name("runnel-server")
+            .thread_stack_size(crate::engine::QUERY_THREAD_STACK)
             .enable_all()
             .build()
             .map_err(ServerError::Runtime)?;
@@ -101,6 +102,7 @@ impl Server {
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
+            .stack_size(crate::engine::QUERY_THREAD_STACK)
             .name("runnel-server-main".into())
             .spawn(move || {
                 let driver = Driver::start(Arc::clone(&engine));

@@ -51,6 +51,7 @@ impl PushRegistry {
         let shutting_down = Arc::clone(&self.shutting_down);
         let thread_id = id.clone();
         let spawned = std::thread::Builder::new()
+            .stack_size(crate::engine::QUERY_THREAD_STACK)
             .name(format!("runnel-{id}"))
             .spawn(move || {
                 let stopped =

@@ -14,6 +14,9 @@ pub enum ParseError {
     /// Expressions or types nest deeper than the parser allows.
     #[error("{}", render_too_deep(.limit, .position))]
     TooDeep { limit: usize, position: Position },
+    /// One statement holds more binary operators than the parser allows.
+    #[error("{}", render(&format!("statement has more than {limit} operators"), .position))]
+    TooManyOperators { limit: usize, position: Position },
 }
 
 /// A location in the text with the line it is on, for showing a caret under it.
@@ -53,7 +56,9 @@ impl ParseError {
 
     pub fn position(&self) -> &Position {
         match self {
-            ParseError::Syntax { position, .. } | ParseError::TooDeep { position, .. } => position,
+            ParseError::Syntax { position, .. }
+            | ParseError::TooDeep { position, .. }
+            | ParseError::TooManyOperators { position, .. } => position,
         }
     }
 
@@ -63,6 +68,9 @@ impl ParseError {
             ParseError::Syntax { message, .. } => message.clone(),
             ParseError::TooDeep { limit, .. } => {
                 format!("expression nests deeper than {limit} levels")
+            }
+            ParseError::TooManyOperators { limit, .. } => {
+                format!("statement has more than {limit} operators")
             }
         }
     }
@@ -88,15 +96,42 @@ fn write_rendered(out: &mut impl fmt::Write, message: &str, position: &Position)
         "line {}, column {}: {message}",
         position.line, position.column
     )?;
-    let text = position.line_text.replace('\t', " ");
-    writeln!(out, "  {text}")?;
-    let pad = usize::try_from(position.column.saturating_sub(1)).unwrap_or(0);
-    write!(out, "  {}^", " ".repeat(pad.min(text.chars().count())))
+    let chars: Vec<char> = position.line_text.replace('\t', " ").chars().collect();
+    let column = usize::try_from(position.column.saturating_sub(1))
+        .unwrap_or(0)
+        .min(chars.len());
+    // A long line is shown as a window around the column, so that the error of a
+    // megabyte-long statement stays readable.
+    let start = column.saturating_sub(CONTEXT_CHARS / 2);
+    let end = (start + CONTEXT_CHARS).min(chars.len());
+    let before = if start > 0 { "..." } else { "" };
+    let after = if end < chars.len() { "..." } else { "" };
+    let shown: String = chars[start..end].iter().collect();
+    writeln!(out, "  {before}{shown}{after}")?;
+    write!(out, "  {}^", " ".repeat(before.len() + column - start))
 }
+
+/// How much of a long line an error shows around its column.
+const CONTEXT_CHARS: usize = 120;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_lines_show_a_window_around_the_column() {
+        let line = format!("{}WHERE{}", "a".repeat(1000), "b".repeat(1000));
+        let err = ParseError::syntax("here", Position::locate(&line, 1, 1001));
+        let text = err.to_string();
+        let shown = text.lines().nth(1).expect("line");
+        let caret = text.lines().nth(2).expect("caret");
+        assert!(shown.len() < 200, "{shown}");
+        assert!(
+            shown.starts_with("  ...") && shown.ends_with("..."),
+            "{shown}"
+        );
+        assert_eq!(&shown[caret.len() - 1..caret.len() + 4], "WHERE");
+    }
 
     #[test]
     fn renders_line_and_caret_under_column() {

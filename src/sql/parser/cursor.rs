@@ -2,7 +2,7 @@
 
 use sqlparser::tokenizer::Token;
 
-use super::MAX_NESTING;
+use super::{MAX_NESTING, MAX_OPERATORS};
 use crate::sql::ast::Ident;
 use crate::sql::error::{ParseError, Position, Result};
 use crate::sql::keywords::is_reserved;
@@ -19,6 +19,9 @@ pub(crate) struct Parser<'a> {
     expected: Vec<&'static str>,
     expected_pos: usize,
     depth: usize,
+    /// Binary operators folded so far in the statement: each deepens the tree without
+    /// recursing, so they have a budget of their own (see [`MAX_OPERATORS`]).
+    operators: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -30,6 +33,7 @@ impl<'a> Parser<'a> {
             expected: Vec::new(),
             expected_pos: 0,
             depth: 0,
+            operators: 0,
         })
     }
 
@@ -254,6 +258,23 @@ impl<'a> Parser<'a> {
         let result = f(self);
         self.depth -= 1;
         result
+    }
+
+    /// Counts one more binary operator, failing once the statement has `MAX_OPERATORS`.
+    pub fn count_operator(&mut self) -> Result<()> {
+        if self.operators >= MAX_OPERATORS {
+            return Err(ParseError::TooManyOperators {
+                limit: MAX_OPERATORS,
+                position: self.position(),
+            });
+        }
+        self.operators += 1;
+        Ok(())
+    }
+
+    /// Starts a statement's operator budget afresh.
+    pub fn reset_operators(&mut self) {
+        self.operators = 0;
     }
 
     pub fn position(&self) -> Position {

@@ -17,6 +17,7 @@ impl Parser<'_> {
     fn or_expr(&mut self) -> Result<Expr> {
         let mut left = self.and_expr()?;
         while self.eat_keyword("OR") {
+            self.count_operator()?;
             let right = self.and_expr()?;
             left = Expr::binary(left, BinaryOp::Or, right);
         }
@@ -27,6 +28,7 @@ impl Parser<'_> {
     fn and_expr(&mut self) -> Result<Expr> {
         let mut left = self.not_expr()?;
         while self.eat_keyword("AND") {
+            self.count_operator()?;
             let right = self.not_expr()?;
             left = Expr::binary(left, BinaryOp::And, right);
         }
@@ -51,11 +53,13 @@ impl Parser<'_> {
         loop {
             if let Some(op) = self.comparison_op() {
                 self.advance();
+                self.count_operator()?;
                 let right = self.value_expr()?;
                 left = Expr::binary(left, op, right);
                 continue;
             }
             if self.eat_keyword("IS") {
+                self.count_operator()?;
                 let negated = self.eat_keyword("NOT");
                 if self.eat_keyword("NULL") {
                     left = Expr::IsNull {
@@ -80,6 +84,12 @@ impl Parser<'_> {
                     .any(|kw| self.keyword_at(1, kw));
             if negated {
                 self.advance();
+            }
+            if ["BETWEEN", "IN", "LIKE"]
+                .iter()
+                .any(|kw| self.keyword_at(0, kw))
+            {
+                self.count_operator()?;
             }
             if self.eat_keyword("BETWEEN") {
                 let low = self.value_expr()?;
@@ -140,6 +150,7 @@ impl Parser<'_> {
         // `expression`, `unary` or `not_expr`, which are.
         let mut left = self.additive()?;
         while self.eat(&Token::StringConcat, "'||'") {
+            self.count_operator()?;
             let right = self.additive()?;
             left = Expr::binary(left, BinaryOp::Concat, right);
         }
@@ -156,6 +167,7 @@ impl Parser<'_> {
                 _ => return Ok(left),
             };
             self.advance();
+            self.count_operator()?;
             let right = self.multiplicative()?;
             left = Expr::binary(left, op, right);
         }
@@ -172,6 +184,7 @@ impl Parser<'_> {
                 _ => return Ok(left),
             };
             self.advance();
+            self.count_operator()?;
             let right = self.unary()?;
             left = Expr::binary(left, op, right);
         }
@@ -207,6 +220,7 @@ impl Parser<'_> {
         let mut expr = self.primary()?;
         loop {
             if self.eat(&Token::LBracket, "'['") {
+                self.count_operator()?;
                 let index = self.expression()?;
                 self.expect(&Token::RBracket, "']'")?;
                 expr = Expr::Subscript {
@@ -214,6 +228,7 @@ impl Parser<'_> {
                     index: Box::new(index),
                 };
             } else if self.eat(&Token::Arrow, "'->'") {
+                self.count_operator()?;
                 let field = self.ident()?;
                 expr = Expr::Dereference {
                     base: Box::new(expr),

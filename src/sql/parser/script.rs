@@ -54,6 +54,7 @@ pub fn parse_statements_with_variables(
             let substituted = substitute(own_text, variables);
             parse_single(&substituted).map_err(|err| shift(err, text, &first))?
         } else {
+            parser.reset_operators();
             let kind = parser.statement()?;
             if !parser.at_eof() && !parser.at(&Token::SemiColon, "';'") {
                 return Err(parser.expected_error());
