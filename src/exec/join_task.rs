@@ -402,15 +402,7 @@ impl JoinTask {
         let rows = &batch.rows;
         let rowtimes = int64_column(rows, ROWTIME)?;
         let offsets = int64_column(rows, ROWOFFSET)?;
-        let evaluated = self.entry_keys[input].evaluate(rows)?;
-        for (row, message) in &evaluated.failures {
-            errors.push(ProcessingError {
-                topic: input_reader.reader.partition().topic().to_string(),
-                partition: input_reader.reader.partition().id(),
-                offset: offsets.value(*row) as u64,
-                message: format!("Error evaluating JOIN ON: {message}"),
-            });
-        }
+        let join_keys = self.join_keys(input_reader, rows, &offsets, errors)?;
         let columns: Vec<ArrayRef> = rows.columns().to_vec();
         let key_count = self.input_key_counts[input];
         let mut out = VecDeque::with_capacity(rows.num_rows());
@@ -425,10 +417,31 @@ impl JoinTask {
                     row: values,
                     rowtime: rowtimes.value(row),
                 },
-                join_key: row_of(&evaluated.arrays, row)?,
+                join_key: row_of(&join_keys, row)?,
             });
         }
         Ok(out)
+    }
+
+    /// The join-key columns of `rows`; a row whose key fails to evaluate is reported to
+    /// the processing log with its source coordinates.
+    fn join_keys(
+        &self,
+        input_reader: &InputReader,
+        rows: &RecordBatch,
+        offsets: &Int64Array,
+        errors: &mut Vec<ProcessingError>,
+    ) -> Result<Vec<ArrayRef>> {
+        let evaluated = self.entry_keys[input_reader.input].evaluate(rows)?;
+        for (row, message) in &evaluated.failures {
+            errors.push(ProcessingError {
+                topic: input_reader.reader.partition().topic().to_string(),
+                partition: input_reader.reader.partition().id(),
+                offset: offsets.value(*row) as u64,
+                message: format!("Error evaluating JOIN ON: {message}"),
+            });
+        }
+        Ok(evaluated.arrays)
     }
 
     /// One stream partition's decoded rows with their join keys, kept columnar.
@@ -441,18 +454,10 @@ impl JoinTask {
         let rows = &batch.rows;
         let rowtimes = int64_column(rows, ROWTIME)?;
         let offsets = int64_column(rows, ROWOFFSET)?;
-        let evaluated = self.entry_keys[input_reader.input].evaluate(rows)?;
-        for (row, message) in &evaluated.failures {
-            errors.push(ProcessingError {
-                topic: input_reader.reader.partition().topic().to_string(),
-                partition: input_reader.reader.partition().id(),
-                offset: offsets.value(*row) as u64,
-                message: format!("Error evaluating JOIN ON: {message}"),
-            });
-        }
+        let join_keys = self.join_keys(input_reader, rows, &offsets, errors)?;
         Ok(StreamRun {
             batch,
-            join_keys: evaluated.arrays,
+            join_keys,
             rowtimes,
             offsets,
             next: 0,
