@@ -5,6 +5,30 @@ use super::complete::CompletionWords;
 use super::driver::Driver;
 use super::session::Session;
 
+/// How deeply `RUN SCRIPT` may nest, so that a script running itself stops.
+const MAX_SCRIPT_DEPTH: usize = 8;
+
+/// `RUN SCRIPT path` at nesting `depth`: reads the file (on the client's side, also for
+/// a remote backend) and hands its text to `run_at` one level deeper.
+pub fn run_script(
+    path: &str,
+    depth: usize,
+    run_at: impl FnOnce(&str, usize) -> bool,
+) -> Result<(), String> {
+    if depth >= MAX_SCRIPT_DEPTH {
+        return Err(format!(
+            "RUN SCRIPT nests deeper than {MAX_SCRIPT_DEPTH} scripts: {path}"
+        ));
+    }
+    let text = std::fs::read_to_string(std::path::Path::new(path))
+        .map_err(|e| format!("cannot read script {path}: {e}"))?;
+    if run_at(&text, depth + 1) {
+        Ok(())
+    } else {
+        Err(format!("script {path} had failing statements"))
+    }
+}
+
 /// Where the REPL's statements run.
 pub trait Backend {
     /// Runs every statement of `text` and prints what they did; true when all succeeded.

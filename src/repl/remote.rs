@@ -2,7 +2,6 @@
 //! `/query-stream`, and the answers are rendered as the local REPL renders them.
 
 use std::io::Write;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -19,8 +18,6 @@ use crate::server::framing::DELIMITED;
 use crate::server::{HttpClient, HttpResponse, ServerError};
 use crate::sql::ast::StatementKind;
 
-/// How deep RUN SCRIPT may nest.
-const MAX_SCRIPT_DEPTH: usize = 8;
 /// Without a terminal nobody can press Ctrl-C: a push query ends after this long
 /// without a new row.
 const PIPED_IDLE_END: Duration = Duration::from_secs(2);
@@ -104,18 +101,7 @@ impl RemoteBackend {
     }
 
     fn run_script(&self, path: &str, depth: usize) -> Result<(), String> {
-        if depth >= MAX_SCRIPT_DEPTH {
-            return Err(format!(
-                "RUN SCRIPT nests deeper than {MAX_SCRIPT_DEPTH} scripts: {path}"
-            ));
-        }
-        let text = std::fs::read_to_string(Path::new(path))
-            .map_err(|e| format!("cannot read script {path}: {e}"))?;
-        if self.run_at(&text, depth + 1) {
-            Ok(())
-        } else {
-            Err(format!("script {path} had failing statements"))
-        }
+        super::backend::run_script(path, depth, |text, depth| self.run_at(text, depth))
     }
 
     /// A statement for `/ksql`: prints each entity of the answer.

@@ -3,7 +3,6 @@
 //! terminal) the end of what is available.
 
 use std::io::Write;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -15,8 +14,6 @@ use super::spinner::Spinner;
 use crate::engine::Engine;
 use crate::sql::ast::{Query, StatementKind};
 
-/// How deep RUN SCRIPT may nest (a script that runs itself stops here).
-const MAX_SCRIPT_DEPTH: usize = 8;
 /// The longest a push query parks when no new row arrived: an append wakes it sooner;
 /// the bound is how quickly Ctrl-C is noticed while nothing is appended.
 const PUSH_IDLE_PAUSE: Duration = Duration::from_millis(50);
@@ -83,18 +80,7 @@ impl Session {
     }
 
     fn run_script(&self, path: &str, depth: usize) -> Result<(), String> {
-        if depth >= MAX_SCRIPT_DEPTH {
-            return Err(format!(
-                "RUN SCRIPT nests deeper than {MAX_SCRIPT_DEPTH} scripts: {path}"
-            ));
-        }
-        let text = std::fs::read_to_string(Path::new(path))
-            .map_err(|e| format!("cannot read script {path}: {e}"))?;
-        if self.run_text_at(&text, depth + 1) {
-            Ok(())
-        } else {
-            Err(format!("script {path} had failing statements"))
-        }
+        super::backend::run_script(path, depth, |text, depth| self.run_text_at(text, depth))
     }
 
     /// Streams a push query's rows as they arrive.
