@@ -403,3 +403,121 @@ fn a_restarted_server_keeps_its_tables_and_their_queries() {
         "the restarted query keeps counting"
     );
 }
+
+#[test]
+fn concurrent_push_queries_share_one_source_read_while_rows_are_inserted() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = start(dir.path(), None);
+    let client = client(&server);
+    ksql(&client, CREATE_CLICKS);
+    let open = |sql: &str| {
+        let mut push = client
+            .post_json("/query-stream", DELIMITED, &json!({"sql": sql}))
+            .expect("request");
+        next_json(&mut push).expect("metadata");
+        push
+    };
+    let mut every = open("SELECT page, ms FROM clicks EMIT CHANGES;");
+    let mut slow_ones = open("SELECT visitor FROM clicks WHERE ms > 100 EMIT CHANGES;");
+    assert_eq!(server.active_push_queries(), 2);
+    let stats = server.shared_source_stats();
+    assert_eq!(stats.len(), 1, "{stats:?}");
+    assert_eq!(stats[0].subscribers, 2);
+
+    let total = 40;
+    for n in 0..total {
+        ksql(
+            &client,
+            &format!(
+                "INSERT INTO clicks (visitor, page, ms) VALUES ('v{n}', '/p{n}', {});",
+                n * 10
+            ),
+        );
+    }
+    for n in 0..total {
+        assert_eq!(
+            next_json(&mut every),
+            Some(json!([format!("/p{n}"), n * 10]))
+        );
+    }
+    for n in 11..total {
+        assert_eq!(next_json(&mut slow_ones), Some(json!([format!("v{n}")])));
+    }
+    let stats = server.shared_source_stats();
+    assert_eq!(stats.len(), 1, "{stats:?}");
+    assert_eq!(
+        stats[0].records_decoded, total as u64,
+        "each record decoded once for both queries"
+    );
+
+    every.disconnect();
+    slow_ones.disconnect();
+    wait_until("both queries to leave the shared read", || {
+        server.active_push_queries() == 0 && server.shared_source_stats().is_empty()
+    });
+}
+
+#[test]
+fn the_remote_repl_completes_the_servers_names_and_refreshes_them_after_ddl() {
+    use runnel::repl::backend::Backend;
+    use runnel::repl::complete::CompletionWords;
+    use runnel::repl::remote::RemoteBackend;
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = start(dir.path(), None);
+    let url = format!("http://{}", server.local_addr());
+    let backend = RemoteBackend::connect(&url, None, false).expect("connect");
+    let words = CompletionWords::default();
+    backend.after_statement(&words);
+    assert!(words.candidates("CLI").is_empty());
+    assert!(
+        words.candidates("ucas").contains(&"UCASE".to_string()),
+        "the server's functions"
+    );
+
+    assert!(backend.run_text(CREATE_CLICKS));
+    backend.after_statement(&words);
+    assert_eq!(
+        words.candidates("CLI"),
+        vec!["CLICKS".to_string(), "clicks".to_string()],
+        "the stream and its topic"
+    );
+    assert_eq!(words.candidates("visi"), vec!["VISITOR".to_string()]);
+    assert!(words.candidates("pa").contains(&"PAGE".to_string()));
+
+    assert!(backend.run_text(
+        "CREATE TABLE page_counts AS SELECT page, COUNT(*) AS hits FROM clicks GROUP BY page;"
+    ));
+    backend.after_statement(&words);
+    assert!(
+        words
+            .candidates("PAGE_C")
+            .contains(&"PAGE_COUNTS".to_string())
+    );
+    assert!(words.candidates("hit").contains(&"HITS".to_string()));
+    let query_ids = ksql(&client(&server), "SHOW QUERIES;")[0]["queries"]
+        .as_array()
+        .expect("queries")
+        .iter()
+        .filter_map(|q| q["id"].as_str().map(str::to_string))
+        .collect::<Vec<_>>();
+    assert_eq!(query_ids.len(), 1);
+    assert_eq!(words.candidates(&query_ids[0]), query_ids);
+
+    // A query changes no names: completion is not refetched (and stays right).
+    assert!(backend.run_text("SELECT * FROM page_counts;"));
+    backend.after_statement(&words);
+    assert!(
+        words
+            .candidates("PAGE_C")
+            .contains(&"PAGE_COUNTS".to_string())
+    );
+
+    assert!(backend.run_text(&format!(
+        "TERMINATE {}; DROP TABLE page_counts;",
+        query_ids[0]
+    )));
+    backend.after_statement(&words);
+    assert!(words.candidates("PAGE_C").is_empty(), "a dropped table");
+    assert!(words.candidates("CLICKS").contains(&"CLICKS".to_string()));
+}

@@ -19,6 +19,7 @@ mod pull_rules;
 mod push;
 mod query;
 pub mod rows;
+pub mod shared_source;
 mod show;
 mod snapshot_sql;
 pub mod terminate;
@@ -36,6 +37,7 @@ pub use error::{EngineError, Result};
 pub use pull::PULL_TABLE_SCAN_ENABLED;
 pub use push::PushQuery;
 pub use rows::{QueryRows, ResultColumn};
+pub use shared_source::{SharedFeedStats, SharedSources};
 
 use crate::catalog::{Catalog, Column, LogicalSchema, Namespace, QueryInfo, Source};
 use crate::exec::processing_log::PROCESSING_LOG;
@@ -199,6 +201,8 @@ pub struct Engine {
     /// Set while a recorded command is replayed.
     replay: Option<commands::ReplayState>,
     replay_failures: Vec<ReplayFailure>,
+    /// The source reads push queries share.
+    shared_sources: Arc<SharedSources>,
 }
 
 impl Engine {
@@ -236,6 +240,7 @@ impl Engine {
             paused: std::collections::BTreeSet::new(),
             replay: None,
             replay_failures: Vec::new(),
+            shared_sources: Arc::default(),
         })
         .and_then(|mut engine| {
             engine.replay_commands()?;
@@ -245,6 +250,11 @@ impl Engine {
 
     pub fn log(&self) -> &Arc<Log> {
         &self.log
+    }
+
+    /// The source reads shared by the push queries this engine started.
+    pub fn shared_sources(&self) -> &Arc<SharedSources> {
+        &self.shared_sources
     }
 
     pub fn catalog(&self) -> &Catalog {

@@ -9,9 +9,9 @@ use serde_json::Value;
 use super::rows::{ResultColumn, append_rows};
 use super::{EngineError, Result};
 use crate::catalog::{Catalog, Source};
-use crate::exec::RowKind;
 use crate::exec::eval::{Evaluator, predicate_mask};
 use crate::exec::source::SourceExec;
+use crate::exec::{ChangeBatch, RowKind};
 use crate::log::ConsumedRecord;
 use crate::plan::naming::ColumnNamer;
 use crate::plan::select::{WINDOWEND, WINDOWSTART, in_clause, plan_where};
@@ -87,6 +87,15 @@ impl RowPipeline {
             return Ok(None);
         }
         let (batch, _errors) = self.decoder.decode(partition, records)?;
+        self.filter_project(&batch)
+    }
+
+    /// The WHERE and projection of [`RowPipeline::run_arrays`] over a batch already
+    /// decoded (by a shared source read, see `shared_source`).
+    pub fn filter_project(
+        &self,
+        batch: &ChangeBatch,
+    ) -> Result<Option<Vec<arrow::array::ArrayRef>>> {
         if batch.is_empty() {
             return Ok(None);
         }

@@ -5,24 +5,32 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::log::{Partition, ReadLimits};
+use crate::log::ReadLimits;
+use crate::plan::SourceInput;
 use crate::sql::ast::{Query, StatementKind};
 
 use super::pipeline::RowPipeline;
-use super::rows::ResultColumn;
+use super::rows::{ResultColumn, append_rows};
+use super::shared_source::{FeedBatch, Position, READ_BATCH, Received, SharedFeed, Subscription};
 use super::{AUTO_OFFSET_RESET, Engine, EngineError, Result};
-
-/// How many records one poll reads from each partition at most.
-const POLL_BATCH: usize = 1_000;
 
 /// A running push query. It holds its own read positions and needs no engine to poll,
 /// so a caller can poll it while the engine runs persistent queries elsewhere.
+///
+/// It follows its source's shared feed (see [`super::shared_source`]) once it has read
+/// up to the feed's position; before that (starting at `earliest`), and after the feed
+/// dropped it for being slow, it reads privately from its own positions.
 pub struct PushQuery {
     pipeline: RowPipeline,
-    /// Each source partition and the next offset to read from it.
-    positions: Vec<(Arc<Partition>, u64)>,
+    /// Each source partition and the next offset this query has not delivered yet.
+    positions: Vec<Position>,
+    feed: Arc<SharedFeed>,
+    subscription: Option<Subscription>,
+    /// Rows produced while joining the feed, delivered by the next poll.
+    pending: Vec<Vec<Value>>,
     limit: Option<u64>,
     delivered: u64,
+    records_read_privately: u64,
 }
 
 impl PushQuery {
@@ -35,22 +43,20 @@ impl PushQuery {
         super::rows::QueryRows::new(self.pipeline.columns.clone()).schema_text()
     }
 
-    /// Reads what has arrived since the last poll and returns the rows it produced
-    /// (none when nothing new matched). Never blocks.
+    /// Reads what has arrived since the last poll and returns the rows it produced.
+    /// Never blocks on new data: it returns no rows only when everything available now
+    /// has been read.
     pub fn poll(&mut self) -> Result<Vec<Vec<Value>>> {
-        let mut rows = Vec::new();
-        for (partition, offset) in &mut self.positions {
-            if self
-                .limit
-                .is_some_and(|l| self.delivered + rows.len() as u64 >= l)
-            {
+        let mut rows = std::mem::take(&mut self.pending);
+        while rows.is_empty() && !self.is_done() {
+            let progressed = if self.subscription.is_some() {
+                self.poll_shared(&mut rows)?
+            } else {
+                self.poll_private(&mut rows)?
+            };
+            if !progressed {
                 break;
             }
-            *offset = (*offset).max(partition.log_start_offset());
-            let records = partition.read(*offset, ReadLimits::records(POLL_BATCH))?;
-            let Some(last) = records.last() else { continue };
-            *offset = last.offset + 1;
-            self.pipeline.run(partition.id(), &records, &mut rows)?;
         }
         if let Some(limit) = self.limit {
             let room = limit.saturating_sub(self.delivered);
@@ -63,6 +69,96 @@ impl PushQuery {
     /// Whether the query delivered its LIMIT and will produce nothing more.
     pub fn is_done(&self) -> bool {
         self.limit.is_some_and(|l| self.delivered >= l)
+    }
+
+    /// Whether the query follows its source's shared feed now (it may read privately
+    /// while it catches up, or after it fell behind).
+    pub fn is_shared(&self) -> bool {
+        self.subscription.is_some()
+    }
+
+    /// Records this query read and decoded itself rather than through the shared feed.
+    pub fn records_read_privately(&self) -> u64 {
+        self.records_read_privately
+    }
+
+    /// Takes what the feed queued for this query, advancing the feed when nothing is
+    /// queued; false when there was nothing new.
+    fn poll_shared(&mut self, rows: &mut Vec<Vec<Value>>) -> Result<bool> {
+        let Some(subscription) = &self.subscription else {
+            return Ok(false);
+        };
+        let batch = match subscription.next() {
+            Received::Batch(batch) => batch,
+            Received::Empty => return Ok(subscription.feed().advance()? > 0),
+            Received::Dropped => {
+                // Too slow for the feed: go on from our own positions, nothing lost.
+                self.subscription = None;
+                return Ok(true);
+            }
+        };
+        self.take_batch(&batch, rows)?;
+        Ok(true)
+    }
+
+    /// Applies one shared batch, skipping the part this query already delivered.
+    fn take_batch(&mut self, batch: &FeedBatch, rows: &mut Vec<Vec<Value>>) -> Result<()> {
+        let Some((_, offset)) = self
+            .positions
+            .iter_mut()
+            .find(|(p, _)| p.id() == batch.partition)
+        else {
+            return Ok(());
+        };
+        if batch.from_offset > *offset {
+            // Records between our position and the batch never reached us: read them
+            // privately rather than skip them.
+            self.subscription = None;
+            return Ok(());
+        }
+        if let Some(fresh) = batch.rows_from(*offset)? {
+            if let Some(arrays) = self.pipeline.filter_project(&fresh)? {
+                append_rows(&self.pipeline.columns, &arrays, rows)?;
+            }
+        }
+        *offset = (*offset).max(batch.next_offset);
+        Ok(())
+    }
+
+    /// One private read of every partition; once a read finds nothing anywhere, the
+    /// query has caught up and joins the shared feed. False when there was nothing new.
+    fn poll_private(&mut self, rows: &mut Vec<Vec<Value>>) -> Result<bool> {
+        let mut read = 0;
+        for (partition, offset) in &mut self.positions {
+            *offset = (*offset).max(partition.log_start_offset());
+            let records = partition.read(*offset, ReadLimits::records(READ_BATCH))?;
+            let Some(last) = records.last() else { continue };
+            *offset = last.offset + 1;
+            read += records.len();
+            self.pipeline.run(partition.id(), &records, rows)?;
+        }
+        self.records_read_privately += read as u64;
+        if read == 0 {
+            self.join_feed(rows)?;
+            return Ok(!rows.is_empty());
+        }
+        Ok(true)
+    }
+
+    /// Subscribes to the feed, delivering any records between our positions and the
+    /// feed's into `rows`.
+    fn join_feed(&mut self, rows: &mut Vec<Vec<Value>>) -> Result<()> {
+        let pipeline = &self.pipeline;
+        let mut caught_up = 0u64;
+        let subscription = self
+            .feed
+            .subscribe(&mut self.positions, |partition, records| {
+                caught_up += records.len() as u64;
+                pipeline.run(partition, records, rows)
+            })?;
+        self.records_read_privately += caught_up;
+        self.subscription = Some(subscription);
+        Ok(())
     }
 }
 
@@ -123,11 +219,24 @@ impl Engine {
                 (Arc::clone(p), start)
             })
             .collect();
-        Ok(PushQuery {
+        let input = SourceInput::new(Arc::clone(&pipeline.source), &pipeline.source.name);
+        let feed = self.shared_sources.feed_for(&self.log, &input)?;
+        let mut push = PushQuery {
             pipeline,
             positions,
+            feed,
+            subscription: None,
+            pending: Vec::new(),
             limit: query.limit,
             delivered: 0,
-        })
+            records_read_privately: 0,
+        };
+        if !from_earliest {
+            // At the tail already: follow the feed from the start.
+            let mut pending = Vec::new();
+            push.join_feed(&mut pending)?;
+            push.pending = pending;
+        }
+        Ok(push)
     }
 }

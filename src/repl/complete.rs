@@ -123,6 +123,11 @@ impl CompletionWords {
         }
         words.extend(engine.queries().map(|q| q.info.id.clone()));
         words.extend(engine.function_names());
+        self.replace(words);
+    }
+
+    /// Replaces the known names with `words` (a server's names, for a remote REPL).
+    pub fn replace(&self, mut words: Vec<String>) {
         words.sort();
         words.dedup();
         *self.words.write() = words;

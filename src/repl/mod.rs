@@ -10,6 +10,7 @@ pub mod driver;
 pub mod input;
 pub mod line_editor;
 pub mod remote;
+pub mod remote_names;
 pub mod render;
 pub mod session;
 pub mod spinner;
@@ -105,7 +106,9 @@ pub fn run_remote(
         if let Err(err) = std::fs::create_dir_all(data_dir) {
             eprintln!("warning: no history file in {}: {err}", data_dir.display());
         }
-        interactive_loop(&backend, data_dir, interrupted, CompletionWords::default())
+        let words = CompletionWords::default();
+        backend.after_statement(&words);
+        interactive_loop(&backend, data_dir, interrupted, words)
     } else {
         Ok(piped(&backend)?)
     }

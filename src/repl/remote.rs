@@ -30,6 +30,9 @@ pub struct RemoteBackend {
     /// Set by Ctrl-C; a push query is closed when it is seen.
     pub interrupted: Arc<AtomicBool>,
     interactive: bool,
+    /// Set by a statement that may change the server's names (DDL, TERMINATE, ...):
+    /// the completion words are fetched again after it.
+    names_stale: AtomicBool,
 }
 
 impl RemoteBackend {
@@ -60,6 +63,7 @@ impl RemoteBackend {
             client,
             interrupted: Arc::new(AtomicBool::new(false)),
             interactive,
+            names_stale: AtomicBool::new(true),
         })
     }
 
@@ -82,7 +86,10 @@ impl RemoteBackend {
                 StatementKind::RunScript { path } => self.run_script(path, depth),
                 StatementKind::Query(query) if query.emit.is_some() => self.stream(sql),
                 StatementKind::Query(_) => self.pull(sql),
-                _ => self.ksql(sql),
+                _ => {
+                    self.names_stale.store(true, Ordering::SeqCst);
+                    self.ksql(sql)
+                }
             };
             ok &= self.report(result);
         }
@@ -235,8 +242,17 @@ impl Backend for RemoteBackend {
         self.run_at(text, 0)
     }
 
-    /// Completion stays with keywords: the server's names are not fetched.
-    fn after_statement(&self, _words: &CompletionWords) {}
+    /// Refetches the server's names for completion after a statement that may have
+    /// changed them (anything but a query); a server that cannot answer leaves the
+    /// names as they were.
+    fn after_statement(&self, words: &CompletionWords) {
+        if self.names_stale.swap(false, Ordering::SeqCst) {
+            match super::remote_names::fetch_names(&self.client) {
+                Ok(names) => words.replace(names),
+                Err(_) => self.names_stale.store(true, Ordering::SeqCst),
+            }
+        }
+    }
 }
 
 /// The metadata line of `/query-stream`: the query id and the columns.

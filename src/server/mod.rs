@@ -4,7 +4,8 @@
 //! The engine is synchronous and single-owner, so it sits behind a mutex as in the
 //! REPL: a [`Driver`] thread keeps the persistent queries running, handlers lock the
 //! engine on tokio's blocking threads, and each push query streams from its own thread
-//! with its own read positions (it needs no engine lock to poll).
+//! with its own read positions (it needs no engine lock to poll), taking the records
+//! its source's shared feed decoded once for every push query on that source.
 
 pub mod auth;
 pub mod client;
@@ -32,7 +33,7 @@ pub use auth::Credentials;
 pub use client::{HttpClient, HttpResponse};
 pub use error::{ApiError, ServerError};
 
-use crate::engine::Engine;
+use crate::engine::{Engine, SharedFeedStats, SharedSources};
 use crate::log::LogOptions;
 use crate::repl::driver::Driver;
 use push_registry::PushRegistry;
@@ -56,6 +57,7 @@ pub struct ServerConfig {
 pub struct Server {
     address: SocketAddr,
     push_queries: Arc<PushRegistry>,
+    shared_sources: Arc<SharedSources>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -70,6 +72,7 @@ impl Server {
                 source,
             }
         })?;
+        let shared_sources = Arc::clone(engine.shared_sources());
         let engine = Arc::new(Mutex::new(engine));
         let listener =
             std::net::TcpListener::bind(config.listen).map_err(|source| ServerError::Bind {
@@ -115,6 +118,7 @@ impl Server {
         Ok(Server {
             address,
             push_queries,
+            shared_sources,
             stop: Some(stop),
             thread: Some(thread),
         })
@@ -128,6 +132,12 @@ impl Server {
     /// How many push queries are streaming to clients.
     pub fn active_push_queries(&self) -> usize {
         self.push_queries.active()
+    }
+
+    /// The source reads the push queries share now: one per followed source, with how
+    /// many records it decoded for all its subscribers.
+    pub fn shared_source_stats(&self) -> Vec<SharedFeedStats> {
+        self.shared_sources.stats()
     }
 
     /// Serves until Ctrl-C, then shuts down.
