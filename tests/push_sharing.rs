@@ -219,9 +219,17 @@ fn push_queries_on_threads_share_the_read_while_records_arrive() {
         .into_iter()
         .map(|t| t.join().expect("query thread"))
         .collect();
-    // However the threads interleaved (one may even have lagged and read privately),
-    // the shared read decoded each record once.
-    assert_eq!(feed(&engine).records_decoded, total as u64);
+    // However the threads interleaved, the shared read decoded no record twice; and
+    // unless a thread lagged and was dropped to a private read, it read them all.
+    let decoded = feed(&engine).records_decoded;
+    let private: u64 = finished
+        .iter()
+        .map(|(_, push)| push.records_read_privately())
+        .sum();
+    assert!(decoded <= total as u64, "{decoded} decoded");
+    if private == 0 {
+        assert_eq!(decoded, total as u64);
+    }
     let received: Vec<Vec<Vec<Value>>> = finished.into_iter().map(|(rows, _)| rows).collect();
     let stats = engine.shared_sources().stats();
     assert!(stats.is_empty(), "every subscriber left: {stats:?}");
