@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayBuilder, ArrayRef, BinaryBuilder, BooleanBuilder, Date32Builder, Decimal128Builder,
-    Float64Builder, Int32Builder, Int64Builder, StringBuilder, Time32MillisecondBuilder,
+    ArrayRef, BinaryBuilder, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder,
+    Int32Builder, Int64Builder, StringBuilder, Time32MillisecondBuilder,
     TimestampMillisecondBuilder,
 };
 
@@ -120,7 +120,9 @@ impl<'a> ColumnBuilder<'a> {
     }
 
     /// How many values were appended.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        use arrow::array::ArrayBuilder as _;
         match self {
             ColumnBuilder::Nested(cells) => cells.len(),
             ColumnBuilder::Boolean(b) => b.len(),
@@ -134,10 +136,6 @@ impl<'a> ColumnBuilder<'a> {
             ColumnBuilder::Time(b) => b.len(),
             ColumnBuilder::Timestamp(b) => b.len(),
         }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
