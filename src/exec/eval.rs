@@ -239,7 +239,12 @@ pub fn predicate_mask(result: &ArrayRef) -> Result<BooleanArray> {
         .as_any()
         .downcast_ref::<BooleanArray>()
         .ok_or_else(|| ExecError::Internal("predicate did not evaluate to booleans".into()))?;
-    Ok(booleans.iter().map(|v| Some(v.unwrap_or(false))).collect())
+    // Word-wise over the bitmaps rather than row by row.
+    let keep = match booleans.nulls() {
+        Some(nulls) => booleans.values() & nulls.inner(),
+        None => booleans.values().clone(),
+    };
+    Ok(BooleanArray::new(keep, None))
 }
 
 #[cfg(test)]
@@ -329,5 +334,23 @@ mod tests {
             "{:?}",
             out.failures
         );
+    }
+
+    #[test]
+    fn a_predicate_keeps_true_rows_and_drops_false_and_null_ones() {
+        let with_nulls: ArrayRef = Arc::new(BooleanArray::from(vec![
+            Some(true),
+            None,
+            Some(false),
+            Some(true),
+        ]));
+        let mask = predicate_mask(&with_nulls).expect("booleans");
+        assert_eq!(mask, BooleanArray::from(vec![true, false, false, true]));
+        assert_eq!(mask.null_count(), 0);
+        let without_nulls: ArrayRef = Arc::new(BooleanArray::from(vec![false, true]));
+        let mask = predicate_mask(&without_nulls).expect("booleans");
+        assert_eq!(mask, BooleanArray::from(vec![false, true]));
+        let not_booleans: ArrayRef = Arc::new(Int32Array::from(vec![1]));
+        assert!(predicate_mask(&not_booleans).is_err());
     }
 }

@@ -18,8 +18,7 @@ use super::eval::{Evaluator, predicate_mask};
 use super::processing_log::ProcessingError;
 use super::repartition_writer::RepartitionWriter;
 use super::select_task::TaskMetrics;
-use super::source::SourceExec;
-use super::source_reader::SourceReader;
+use super::source_reader::{DecodedRead, DecodingReader};
 use crate::format::{self, FormatKind, FormatSpec, RecordEncoder, SerdePart};
 use crate::log::{ConsumedRecord, Log, Partition, Record, Topic, partition_for_key};
 use crate::plan::repartition::RepartitionPlan;
@@ -33,8 +32,7 @@ pub const GROUP_KEY_HEADER: &str = "__runnel_group_key";
 
 /// Routes one source partition's records to the repartition topic by their new key.
 pub struct RepartitionTask {
-    reader: SourceReader,
-    source: SourceExec,
+    reader: DecodingReader,
     filter: Option<Evaluator>,
     key: Evaluator,
     key_encoder: RecordEncoder,
@@ -83,8 +81,7 @@ impl RepartitionTask {
             })?;
         let is_table = plan.input.source.is_table();
         let mut task = RepartitionTask {
-            reader: SourceReader::new(log, partition, group_id, default_offset),
-            source: SourceExec::try_new(&plan.input)?,
+            reader: DecodingReader::try_new(log, &plan.input, partition, group_id, default_offset)?,
             filter,
             key,
             key_encoder,
@@ -105,13 +102,15 @@ impl RepartitionTask {
 
     /// Processes up to `max_records` available records; returns how many were read.
     pub fn poll_once(&mut self, log: &Log, max_records: usize) -> Result<usize> {
-        let records = self.reader.read(max_records)?;
-        let Some(last) = records.last() else {
+        let Some(DecodedRead {
+            records,
+            batch,
+            mut errors,
+            next_offset,
+        }) = self.reader.read_decoded(max_records)?
+        else {
             return Ok(0);
         };
-        let next_offset = last.offset + 1;
-        let partition = self.reader.partition().id();
-        let (batch, mut errors) = self.source.decode(partition, &records)?;
         self.metrics.records_in += records.len() as u64;
         let routed = self.route(&batch, &records, &mut errors)?;
         self.writer

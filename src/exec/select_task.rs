@@ -11,8 +11,7 @@ use super::error::{ExecError, Result};
 use super::eval::{Evaluator, predicate_mask};
 use super::processing_log::ProcessingError;
 use super::sink::SinkExec;
-use super::source::SourceExec;
-use super::source_reader::SourceReader;
+use super::source_reader::{DecodedRead, DecodingReader};
 use super::table_function::TableFunctionExec;
 use super::task_commit::TaskCommitter;
 use crate::catalog::Source;
@@ -32,8 +31,7 @@ pub struct TaskMetrics {
 
 /// Reads one partition of a query's source, filters, projects and writes the sink.
 pub struct SelectTask {
-    reader: SourceReader,
-    source: SourceExec,
+    reader: DecodingReader,
     is_table: bool,
     filter: Option<Evaluator>,
     /// Table functions in the SELECT list expand each row before the projection.
@@ -101,8 +99,7 @@ impl SelectTask {
             sink_exec = sink_exec.with_computed_key();
         }
         Ok(SelectTask {
-            reader: SourceReader::new(log, partition, group, default_offset),
-            source: SourceExec::try_new(&plan.input)?,
+            reader: DecodingReader::try_new(log, &plan.input, partition, group, default_offset)?,
             is_table: plan.input.source.is_table(),
             filter,
             table_functions,
@@ -120,7 +117,7 @@ impl SelectTask {
     /// With `throw`, an invalid source event time fails the query instead of being
     /// logged and skipped (`ksql.timestamp.throw.on.invalid`).
     pub fn with_throw_on_invalid_timestamp(mut self, throw: bool) -> Self {
-        self.source = self.source.with_throw_on_invalid_timestamp(throw);
+        self.reader = self.reader.with_throw_on_invalid_timestamp(throw);
         self
     }
 
@@ -140,13 +137,15 @@ impl SelectTask {
 
     /// Processes up to `max_records` available records; returns how many were read.
     pub fn poll_once(&mut self, log: &Log, max_records: usize) -> Result<usize> {
-        let records = self.reader.read(max_records)?;
-        let Some(last) = records.last() else {
+        let Some(DecodedRead {
+            records,
+            batch,
+            mut errors,
+            next_offset,
+        }) = self.reader.read_decoded(max_records)?
+        else {
             return Ok(0);
         };
-        let next_offset = last.offset + 1;
-        let partition = self.reader.partition().id();
-        let (batch, mut errors) = self.source.decode(partition, &records)?;
         self.metrics.records_in += records.len() as u64;
         let written = self.process(batch, &mut errors)?;
         match &self.committer {
@@ -160,6 +159,25 @@ impl SelectTask {
         self.errors.append(&mut errors);
         self.reader.commit(log, &records)?;
         Ok(records.len())
+    }
+
+    /// Processing-log entries for the failed rows of `batch` (the offsets are looked up
+    /// only when something failed: most batches have no failure).
+    fn failures(
+        &self,
+        batch: &ChangeBatch,
+        failed: &[(usize, String)],
+        what: &str,
+        errors: &mut Vec<ProcessingError>,
+    ) -> Result<()> {
+        if failed.is_empty() {
+            return Ok(());
+        }
+        let offsets = offsets_of(batch)?;
+        for (row, message) in failed {
+            errors.push(self.failure(&offsets, *row, format!("{what}: {message}")));
+        }
+        Ok(())
     }
 
     /// A processing-log entry for row `row` of a batch whose offsets are `offsets`.
@@ -176,22 +194,19 @@ impl SelectTask {
         if batch.is_empty() {
             return Ok(0);
         }
-        let offsets = offsets_of(&batch)?;
-
         // A table's row that fails the filter becomes a delete of its key.
         let mut batch = batch;
         let mut kinds: Vec<RowKind> = batch.kinds().collect();
         if let Some(filter) = &self.filter {
             let evaluated = filter.evaluate(&batch.rows)?;
-            for (row, message) in &evaluated.failures {
-                errors.push(self.failure(
-                    &offsets,
-                    *row,
-                    format!("Error evaluating WHERE: {message}"),
-                ));
-            }
+            self.failures(
+                &batch,
+                &evaluated.failures,
+                "Error evaluating WHERE",
+                errors,
+            )?;
             let mut mask = predicate_mask(&evaluated.arrays[0])?;
-            if !self.is_table {
+            if !self.is_table && kinds.contains(&RowKind::Delete) {
                 // A stream record without a value never passes a filter.
                 mask = mask
                     .iter()
@@ -214,30 +229,26 @@ impl SelectTask {
             return Ok(0);
         }
         if let Some(table_functions) = &self.table_functions {
-            let offsets = offsets_of(&batch)?;
             let expanded = table_functions.expand(&batch)?;
-            for (row, message) in &expanded.failures {
-                errors.push(self.failure(
-                    &offsets,
-                    *row,
-                    format!("Error evaluating table function: {message}"),
-                ));
-            }
+            self.failures(
+                &batch,
+                &expanded.failures,
+                "Error evaluating table function",
+                errors,
+            )?;
             batch = expanded.batch;
             kinds = batch.kinds().collect();
             if batch.is_empty() {
                 return Ok(0);
             }
         }
-        let offsets = offsets_of(&batch)?;
         let evaluated = self.project.evaluate(&batch.rows)?;
-        for (row, message) in &evaluated.failures {
-            errors.push(self.failure(
-                &offsets,
-                *row,
-                format!("Error evaluating SELECT: {message}"),
-            ));
-        }
+        self.failures(
+            &batch,
+            &evaluated.failures,
+            "Error evaluating SELECT",
+            errors,
+        )?;
         let mut arrays = evaluated.arrays;
         if !self.keys_from_value.is_empty() && kinds.contains(&RowKind::Delete) {
             let without_value: BooleanArray =
@@ -266,8 +277,8 @@ impl SelectTask {
             windows.as_ref().map(|(s, e)| (s, e)),
         )?;
         let written_offsets = match rows.schema().index_of(crate::plan::select::ROWOFFSET) {
-            Ok(index) => column(index)?.values().to_vec(),
-            Err(_) => Vec::new(),
+            Ok(index) if !self.sink.skipped.is_empty() => column(index)?.values().to_vec(),
+            _ => Vec::new(),
         };
         for (row, message) in self.sink.skipped.drain(..) {
             errors.push(ProcessingError {

@@ -1,5 +1,5 @@
 //! SourceReader: a task's position in one source partition, resumed from and committed to
-//! the query's consumer group.
+//! the query's consumer group; DecodingReader adds the decoding every task does next.
 //!
 //! A task with a changelog resumes from its checkpoint instead ([`SourceReader::seek`]):
 //! the checkpoint is committed atomically with the state it produced; the consumer-group
@@ -7,8 +7,12 @@
 
 use std::sync::Arc;
 
+use super::change::ChangeBatch;
 use super::error::Result;
+use super::processing_log::ProcessingError;
+use super::source::SourceExec;
 use crate::log::{ConsumedRecord, Log, Partition, ReadLimits, TopicPartition};
+use crate::plan::SourceInput;
 
 /// Reads one partition of a query's source from where the query last committed.
 pub struct SourceReader {
@@ -64,6 +68,84 @@ impl SourceReader {
             &[(topic_partition(&self.partition), self.next_offset)],
         )?;
         Ok(())
+    }
+}
+
+/// A task's source: its position in one partition and the decoder of what it reads, the
+/// setup every single-source task (select, repartition) shares.
+pub struct DecodingReader {
+    reader: SourceReader,
+    decoder: SourceExec,
+}
+
+/// One read of a source partition, decoded.
+pub struct DecodedRead {
+    /// The records as read; their payloads are slices of the log's read buffer.
+    pub records: Vec<ConsumedRecord>,
+    /// The rows that decoded, laid out as the source's scope.
+    pub batch: ChangeBatch,
+    /// The records that failed to decode, for the processing log.
+    pub errors: Vec<ProcessingError>,
+    /// The offset after the last record read.
+    pub next_offset: u64,
+}
+
+impl DecodingReader {
+    /// A reader of `partition` of `input`'s source that resumes from the offset committed
+    /// for `group` (the query id), or from `default_offset`.
+    pub fn try_new(
+        log: &Log,
+        input: &SourceInput,
+        partition: Arc<Partition>,
+        group: &str,
+        default_offset: u64,
+    ) -> Result<Self> {
+        Ok(DecodingReader {
+            reader: SourceReader::new(log, partition, group, default_offset),
+            decoder: SourceExec::try_new(input)?,
+        })
+    }
+
+    /// With `throw`, an invalid source event time fails the query instead of being
+    /// logged and skipped (`ksql.timestamp.throw.on.invalid`).
+    pub fn with_throw_on_invalid_timestamp(mut self, throw: bool) -> Self {
+        self.decoder = self.decoder.with_throw_on_invalid_timestamp(throw);
+        self
+    }
+
+    pub fn partition(&self) -> &Arc<Partition> {
+        self.reader.partition()
+    }
+
+    /// See [`SourceReader::next_offset`].
+    pub fn next_offset(&self) -> u64 {
+        self.reader.next_offset()
+    }
+
+    /// See [`SourceReader::seek`].
+    pub fn seek(&mut self, offset: u64) {
+        self.reader.seek(offset);
+    }
+
+    /// Reads up to `max_records` records and decodes them; `None` at the end.
+    pub fn read_decoded(&self, max_records: usize) -> Result<Option<DecodedRead>> {
+        let records = self.reader.read(max_records)?;
+        let Some(last) = records.last() else {
+            return Ok(None);
+        };
+        let next_offset = last.offset + 1;
+        let (batch, errors) = self.decoder.decode(self.partition().id(), &records)?;
+        Ok(Some(DecodedRead {
+            records,
+            batch,
+            errors,
+            next_offset,
+        }))
+    }
+
+    /// See [`SourceReader::commit`].
+    pub fn commit(&mut self, log: &Log, records: &[ConsumedRecord]) -> Result<()> {
+        self.reader.commit(log, records)
     }
 }
 

@@ -2,7 +2,8 @@
 
 use arrow::array::{ArrayRef, BooleanArray};
 
-use super::cell::{Cell, build_array};
+use super::cell::Cell;
+use super::column_builder::ColumnBuilder;
 use super::delimited::decode_delimited;
 use super::error::{FormatError, Result, RowError};
 use super::json_decode::{decode_json, decode_json_row_into};
@@ -10,6 +11,7 @@ use super::kafka::decode_kafka;
 use super::schema::Column;
 use super::shape::{Shape, shape_of};
 use super::spec::{FormatKind, FormatSpec, SerdePart};
+use crate::sql::SqlType;
 
 /// The columns decoded from a batch of payloads.
 ///
@@ -68,6 +70,19 @@ impl RecordDecoder {
         &self.columns
     }
 
+    /// Decodes the payload of a single-column shape; `Ok(None)` for a null record.
+    fn decode_single<'a>(&self, bytes: &'a [u8], ty: &SqlType) -> Result<Option<Cell<'a>>, String> {
+        let cell = match self.kind {
+            FormatKind::Kafka => decode_kafka(bytes, ty)?,
+            _ => decode_json(bytes, ty)?,
+        };
+        // A bare JSON `null` is how ksqlDB writes a null single value: no record.
+        if cell.is_null() && self.kind == FormatKind::Json {
+            return Ok(None);
+        }
+        Ok(Some(cell))
+    }
+
     /// Decodes one payload to a cell per column; `Ok(None)` for a null record.
     pub fn decode_record<'a>(
         &self,
@@ -79,17 +94,10 @@ impl RecordDecoder {
         let row = match &self.shape {
             Shape::Empty => return Ok(Some(Vec::new())),
             Shape::Delimited(delimiter) => decode_delimited(bytes, *delimiter, &self.columns)?,
-            Shape::Single(ty) => {
-                let cell = match self.kind {
-                    FormatKind::Kafka => decode_kafka(bytes, ty)?,
-                    _ => decode_json(bytes, ty)?,
-                };
-                // A bare JSON `null` is how ksqlDB writes a null single value: no record.
-                if cell.is_null() && self.kind == FormatKind::Json {
-                    return Ok(None);
-                }
-                vec![cell]
-            }
+            Shape::Single(ty) => match self.decode_single(bytes, ty)? {
+                Some(cell) => vec![cell],
+                None => return Ok(None),
+            },
             Shape::JsonObject(ty) => match decode_json(bytes, ty)? {
                 Cell::Struct(values) => values,
                 Cell::Null => return Ok(None),
@@ -103,28 +111,57 @@ impl RecordDecoder {
     ///
     /// Errors only when the arrays cannot be built, which is a bug.
     pub fn decode(&self, payloads: &[Option<&[u8]>]) -> Result<DecodedColumns> {
-        let mut columns: Vec<Vec<Cell<'_>>> = (0..self.columns.len())
-            .map(|_| Vec::with_capacity(payloads.len()))
+        let mut builders: Vec<ColumnBuilder<'_>> = self
+            .columns
+            .iter()
+            .map(|c| ColumnBuilder::new(&c.ty, payloads.len()))
             .collect();
         let mut null_records = Vec::with_capacity(payloads.len());
         let mut errors = Vec::new();
+        // A JSON object decodes into this one scratch row, whole, before its cells are
+        // appended: a record that fails half-way leaves nothing behind.
+        let mut scratch: Vec<Cell<'_>> = vec![Cell::Null; self.columns.len()];
         for (row, payload) in payloads.iter().enumerate() {
             if let (Shape::JsonObject(row_type), Some(bytes)) = (&self.shape, payload) {
-                columns.iter_mut().for_each(|c| c.push(Cell::Null));
-                let decoded = decode_json_row_into(bytes, row_type, &mut columns, row);
+                scratch.iter_mut().for_each(|c| *c = Cell::Null);
+                let decoded = decode_json_row_into(bytes, row_type, &mut scratch);
                 null_records.push(matches!(decoded, Ok(false)));
-                if let Err(message) = decoded {
-                    errors.push(RowError { row, message });
-                    columns.iter_mut().for_each(|c| c[row] = Cell::Null);
+                match decoded {
+                    Ok(true) => {
+                        for (builder, cell) in builders.iter_mut().zip(&mut scratch) {
+                            builder.append(std::mem::replace(cell, Cell::Null));
+                        }
+                    }
+                    Ok(false) => builders.iter_mut().for_each(ColumnBuilder::append_null),
+                    Err(message) => {
+                        errors.push(RowError { row, message });
+                        builders.iter_mut().for_each(ColumnBuilder::append_null);
+                    }
+                }
+                continue;
+            }
+            if let (Shape::Single(ty), Some(bytes), [builder]) =
+                (&self.shape, payload, builders.as_mut_slice())
+            {
+                // One column: no vector per record.
+                let decoded = self.decode_single(bytes, ty);
+                null_records.push(matches!(decoded, Ok(None)));
+                match decoded {
+                    Ok(Some(cell)) => builder.append(cell),
+                    Ok(None) => builder.append_null(),
+                    Err(message) => {
+                        errors.push(RowError { row, message });
+                        builder.append_null();
+                    }
                 }
                 continue;
             }
             let decoded = self.decode_record(*payload);
             null_records.push(matches!(decoded, Ok(None)));
             match decoded {
-                Ok(Some(cells)) if cells.len() == columns.len() => {
-                    for (column, cell) in columns.iter_mut().zip(cells) {
-                        column.push(cell);
+                Ok(Some(cells)) if cells.len() == builders.len() => {
+                    for (builder, cell) in builders.iter_mut().zip(cells) {
+                        builder.append(cell);
                     }
                 }
                 Ok(Some(cells)) => {
@@ -133,27 +170,28 @@ impl RecordDecoder {
                         message: format!(
                             "decoded {} values for {} columns: this is a bug",
                             cells.len(),
-                            columns.len()
+                            builders.len()
                         ),
                     });
-                    columns.iter_mut().for_each(|c| c.push(Cell::Null));
+                    builders.iter_mut().for_each(ColumnBuilder::append_null);
                 }
-                Ok(None) => columns.iter_mut().for_each(|c| c.push(Cell::Null)),
+                Ok(None) => builders.iter_mut().for_each(ColumnBuilder::append_null),
                 Err(message) => {
                     errors.push(RowError { row, message });
-                    columns.iter_mut().for_each(|c| c.push(Cell::Null));
+                    builders.iter_mut().for_each(ColumnBuilder::append_null);
                 }
             }
         }
-        let arrays = columns
-            .iter()
+        let arrays = builders
+            .into_iter()
             .zip(&self.columns)
-            .map(|(cells, column)| {
-                let refs: Vec<&Cell<'_>> = cells.iter().collect();
-                build_array(&column.ty, &refs).map_err(|message| FormatError::Internal {
-                    part: self.part,
-                    message: format!("column `{}`: {message}", column.name),
-                })
+            .map(|(builder, column)| {
+                builder
+                    .finish(&column.ty)
+                    .map_err(|message| FormatError::Internal {
+                        part: self.part,
+                        message: format!("column `{}`: {message}", column.name),
+                    })
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(DecodedColumns {

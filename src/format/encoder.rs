@@ -5,7 +5,8 @@ use std::ops::Range;
 use arrow::array::ArrayRef;
 use bytes::Bytes;
 
-use super::cell::{Cell, cell_at};
+use super::cell::Cell;
+use super::column_reader::ColumnReader;
 use super::delimited::encode_delimited;
 use super::error::{FormatError, Result};
 use super::json_encode::{write_json, write_json_string};
@@ -130,6 +131,14 @@ impl RecordEncoder {
         let mut ranges: Vec<Option<Range<usize>>> = Vec::with_capacity(num_rows);
         let mut buffer = Vec::new();
         let mut text = String::new();
+        let readers = arrays
+            .iter()
+            .zip(&self.columns)
+            .map(|(array, column)| {
+                ColumnReader::try_new(array.as_ref(), &column.ty)
+                    .map_err(|e| error(format!("column `{}`: {e}", column.name)))
+            })
+            .collect::<Result<Vec<_>>>()?;
         let mut cells = Vec::with_capacity(self.columns.len());
         for row in 0..num_rows {
             if null_records.is_some_and(|nulls| nulls.get(row).copied().unwrap_or(false)) {
@@ -137,8 +146,9 @@ impl RecordEncoder {
                 continue;
             }
             cells.clear();
-            for (array, column) in arrays.iter().zip(&self.columns) {
-                let cell = cell_at(array.as_ref(), &column.ty, row)
+            for (reader, column) in readers.iter().zip(&self.columns) {
+                let cell = reader
+                    .cell(row)
                     .map_err(|e| error(format!("column `{}`: {e}", column.name)))?;
                 cells.push(cell);
             }
@@ -167,6 +177,7 @@ mod tests {
     use arrow::array::{Float64Array, Int64Array, StringArray};
 
     use super::*;
+    use crate::format::cell_at;
     use crate::sql::SqlType;
 
     fn columns() -> (Vec<Column>, Vec<ArrayRef>) {

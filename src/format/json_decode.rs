@@ -21,15 +21,14 @@ pub fn decode_json<'a>(bytes: &'a [u8], ty: &SqlType) -> Result<Cell<'a>, String
     Ok(cell)
 }
 
-/// Decodes one JSON object straight into row `row` of `columns` (one vector per field of
-/// `row_type`, each already holding a placeholder at `row`), which spares a vector per
+/// Decodes one JSON object into `row` (one cell per field of `row_type`, all null on
+/// entry), a scratch row the caller reuses for every record, which spares a vector per
 /// record. Returns `Ok(false)` for the literal `null`. On error the row holds leftovers
-/// that the caller must reset.
+/// that the caller must discard.
 pub fn decode_json_row_into<'a>(
     bytes: &'a [u8],
     row_type: &SqlType,
-    columns: &mut [Vec<Cell<'a>>],
-    row: usize,
+    row: &mut [Cell<'a>],
 ) -> Result<bool, String> {
     let SqlType::Struct(fields) = row_type else {
         return Err(format!(
@@ -42,7 +41,6 @@ pub fn decode_json_row_into<'a>(
         RowVisitor {
             row_type,
             fields,
-            columns,
             row,
         },
     )
@@ -54,8 +52,7 @@ pub fn decode_json_row_into<'a>(
 struct RowVisitor<'s, 'a, 't> {
     row_type: &'t SqlType,
     fields: &'t [crate::sql::StructField],
-    columns: &'s mut [Vec<Cell<'a>>],
-    row: usize,
+    row: &'s mut [Cell<'a>],
 }
 
 impl RowVisitor<'_, '_, '_> {
@@ -100,15 +97,19 @@ impl<'de> Visitor<'de> for RowVisitor<'_, 'de, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        // Records of one stream list their fields in one order: guessing the field
+        // after the last one found makes the usual lookup one comparison.
+        let mut next_guess = 0;
         while let Some(key) = map.next_key_seed(KeySeed)? {
-            match field_index(self.fields, &key) {
+            match field_index_from(self.fields, &key, next_guess) {
                 Some(i) => {
                     let cell = map.next_value_seed(CellSeed {
                         ty: &self.fields[i].ty,
                     })?;
-                    if let Some(slot) = self.columns.get_mut(i).and_then(|c| c.get_mut(self.row)) {
+                    if let Some(slot) = self.row.get_mut(i) {
                         *slot = cell;
                     }
+                    next_guess = i + 1;
                 }
                 None => {
                     map.next_value::<IgnoredAny>()?;
@@ -116,6 +117,14 @@ impl<'de> Visitor<'de> for RowVisitor<'_, 'de, '_> {
             }
         }
         Ok(true)
+    }
+}
+
+/// [`field_index`], trying the field at `guess` first.
+fn field_index_from(fields: &[crate::sql::StructField], key: &str, guess: usize) -> Option<usize> {
+    match fields.get(guess) {
+        Some(field) if field.name == key => Some(guess),
+        _ => field_index(fields, key),
     }
 }
 

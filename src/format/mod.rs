@@ -10,6 +10,8 @@
 
 mod cell;
 mod coerce;
+mod column_builder;
+mod column_reader;
 mod decoder;
 mod delimited;
 mod encoder;
