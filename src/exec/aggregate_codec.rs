@@ -42,7 +42,7 @@ impl StateCodec<WindowState> for WindowStateCodec {
         let count = u32::try_from(value.aggregates.len()).map_err(|_| "too many aggregates")?;
         out.u32(count);
         for aggregate in &value.aggregates {
-            out.bytes(&aggregate.to_bytes().map_err(|e| e.to_string())?)?;
+            aggregate.write_to(out).map_err(|e| e.to_string())?;
         }
         out.i64(value.max_rowtime);
         out.i64(value.touched);

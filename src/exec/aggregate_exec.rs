@@ -18,6 +18,7 @@ use crate::functions::aggregate::{AggregateFunction, AggregateSpec, AggregateSta
 use crate::functions::error::FunctionError;
 use crate::plan::WindowPlan;
 use crate::state::codec::{ListCodec, ScalarsCodec};
+use crate::state::store::Prehashed;
 use crate::state::{DurableStore, KeyedStore, StateCodec};
 
 type FnResult<T> = std::result::Result<T, FunctionError>;
@@ -93,7 +94,7 @@ impl Eq for WindowKey {}
 pub struct AggregateExec {
     functions: Vec<(Arc<AggregateFunction>, AggregateSpec)>,
     window: Option<WindowPlan>,
-    windows: KeyedStore<WindowKey, WindowState>,
+    windows: KeyedStore<WindowKey, WindowState, Prehashed>,
     sessions: KeyedStore<Vec<ScalarValue>, Vec<WindowState>>,
     /// The largest timestamp seen: what closes windows.
     stream_time: i64,
@@ -107,6 +108,9 @@ pub struct AggregateExec {
     /// The latest time window start written: what the window store's retention counts
     /// from when EMIT FINAL releases a window (as Kafka Streams' window store does).
     latest_window_start: i64,
+    /// No open time window ends before this: purging scans the windows only once one
+    /// may have closed. `None` when unknown (after a restore), which forces a scan.
+    earliest_open_end: Option<i64>,
 }
 
 impl AggregateExec {
@@ -124,6 +128,7 @@ impl AggregateExec {
             latest_window_start: i64::MIN,
             retention_ms: None,
             idle: BTreeMap::new(),
+            earliest_open_end: None,
         }
     }
 
@@ -272,6 +277,9 @@ impl AggregateExec {
                 }
                 let fresh = self.fresh(start, end, rowtime)?;
                 self.windows.put(key.clone(), fresh);
+                if let Some(earliest) = &mut self.earliest_open_end {
+                    *earliest = (*earliest).min(end);
+                }
                 let Some(state) = self.windows.get_mut(&key) else {
                     return Ok(());
                 };
@@ -370,15 +378,30 @@ impl AggregateExec {
                 self.sessions
                     .purge(|_, sessions| sessions.iter().all(|s| s.end < close_time));
             }
-            _ => self
-                .windows
-                .purge(|_, state| plan.is_closed(state.end, stream_time)),
+            _ => {
+                if self
+                    .earliest_open_end
+                    .is_some_and(|earliest| !plan.is_closed(earliest, stream_time))
+                {
+                    return;
+                }
+                let mut earliest = i64::MAX;
+                self.windows.purge(|_, state| {
+                    let closed = plan.is_closed(state.end, stream_time);
+                    if !closed {
+                        earliest = earliest.min(state.end);
+                    }
+                    closed
+                });
+                self.earliest_open_end = Some(earliest);
+            }
         }
     }
 
     /// Records every change of the state in the task's changelog from now on (call
     /// before the first row; a restore then refills the stores).
     pub fn make_durable(&mut self) {
+        self.earliest_open_end = None;
         let state = Arc::new(WindowStateCodec::new(self.functions.clone()));
         self.windows = KeyedStore::with_changelog(
             "windows",
@@ -578,6 +601,26 @@ mod tests {
         assert_eq!(out[1].window, Some((90_000, 120_000)));
         max.purge_closed();
         assert_eq!(max.open_windows(), 1);
+    }
+
+    #[test]
+    fn purging_drops_exactly_the_closed_windows_in_any_arrival_order() {
+        let window = window_plan(WindowType::Tumbling, 10, 100);
+        let mut sum = exec("SUM", SqlType::BigInt, Some(window));
+        let mut out = Vec::new();
+        for ts in [25, 3, 14] {
+            sum.apply(key(1), &arg(1), ts, true, &mut out).expect("add");
+        }
+        let mut open_after = |stream_time: i64| {
+            sum.set_stream_time(stream_time);
+            sum.purge_closed();
+            sum.open_windows()
+        };
+        assert_eq!(open_after(25), 3, "none closed yet");
+        assert_eq!(open_after(110), 2, "[0, 10) closed at 10 + grace");
+        assert_eq!(open_after(119), 2, "[10, 20) closes at 120");
+        assert_eq!(open_after(120), 1);
+        assert_eq!(open_after(130), 0);
     }
 
     #[test]

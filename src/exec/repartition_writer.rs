@@ -10,16 +10,38 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::error::Result;
-use super::task_commit::sink_ends;
+use super::task_commit::{CommitOutput, TaskCommitter};
 use crate::log::{Partition, Producer, Record, Topic};
-use crate::state::{Checkpoint, DurableStore, Intent, TaskChangelog};
+use crate::state::DurableStore;
+
+/// The re-keyed records of a batch, buffered per target partition.
+struct RepartitionOutput {
+    producer: Producer,
+    /// Per partition, how many of the next records a crashed run already appended.
+    already_written: BTreeMap<u32, u64>,
+}
+
+impl CommitOutput for RepartitionOutput {
+    fn topic(&self) -> &Arc<Topic> {
+        self.producer.topic()
+    }
+    fn pending_records(&self) -> usize {
+        self.producer.pending_records()
+    }
+    fn flush(&mut self) -> Result<()> {
+        self.producer.flush()?;
+        Ok(())
+    }
+    fn skip_already_written(&mut self, mut counts: BTreeMap<u32, u64>) {
+        counts.retain(|_, count| *count > 0);
+        self.already_written = counts;
+    }
+}
 
 /// Writes one repartition task's records and commits its position and state.
 pub struct RepartitionWriter {
-    producer: Producer,
-    changelog: TaskChangelog,
-    /// Per partition, how many of the next records a crashed run already appended.
-    already_written: BTreeMap<u32, u64>,
+    output: RepartitionOutput,
+    committer: TaskCommitter,
 }
 
 impl RepartitionWriter {
@@ -27,15 +49,17 @@ impl RepartitionWriter {
     /// query's changelog topic).
     pub fn new(topic: Arc<Topic>, changelog: Arc<Partition>) -> Self {
         RepartitionWriter {
-            producer: Producer::new(topic),
-            changelog: TaskChangelog::new(changelog),
-            already_written: BTreeMap::new(),
+            output: RepartitionOutput {
+                producer: Producer::new(topic),
+                already_written: BTreeMap::new(),
+            },
+            committer: TaskCommitter::new(changelog),
         }
     }
 
     /// The repartition topic's partition count.
     pub fn partition_count(&self) -> u32 {
-        self.producer.topic().partition_count()
+        self.output.producer.topic().partition_count()
     }
 
     /// Restores `stores` and returns the source offset to resume from. A batch whose
@@ -43,73 +67,41 @@ impl RepartitionWriter {
     /// counted so that [`RepartitionWriter::send`] skips them. A new task commits a first
     /// checkpoint at `start`, so its start survives a restart.
     pub fn restore(&mut self, stores: &mut [&mut dyn DurableStore], start: u64) -> Result<u64> {
-        let restored = self.changelog.restore(stores)?;
-        if let Some(intent) = restored.unfinished {
-            for (partition, before) in intent.sink_ends {
-                let end = self.producer.topic().partition(partition)?.end_offset();
-                let written = end.saturating_sub(before);
-                if written > 0 {
-                    self.already_written.insert(partition, written);
-                }
-            }
-        }
-        match restored.checkpoint {
-            Some(checkpoint) => Ok(checkpoint.source_offset),
-            None => {
-                self.commit_checkpoint(stores, start)?;
-                Ok(start)
-            }
-        }
+        let resume = self.committer.restore(stores, &mut self.output, start)?;
+        Ok(resume.source_offset)
     }
 
     /// Buffers `record` for `partition`, unless a crashed run already appended it.
     pub fn send(&mut self, record: Record, partition: u32) -> Result<()> {
-        if let Some(count) = self.already_written.get_mut(&partition) {
+        if let Some(count) = self.output.already_written.get_mut(&partition) {
             *count -= 1;
             if *count == 0 {
-                self.already_written.remove(&partition);
+                self.output.already_written.remove(&partition);
             }
             return Ok(());
         }
-        self.producer.send(record, Some(partition))?;
+        self.output.producer.send(record, Some(partition))?;
         Ok(())
     }
 
     /// Appends the buffered records, then the stores' changes and the position after the
-    /// batch: intent, records, changes + checkpoint.
+    /// batch: intent, records, changes + checkpoint. A router has no stream time.
     pub fn commit(
         &mut self,
         stores: &mut [&mut dyn DurableStore],
         source_offset: u64,
     ) -> Result<()> {
-        if self.producer.pending_records() > 0 {
-            self.changelog.write_intent(&Intent {
-                sink_ends: sink_ends(self.producer.topic()),
-            })?;
-            self.producer.flush()?;
-        }
-        self.commit_checkpoint(stores, source_offset)
-    }
-
-    fn commit_checkpoint(
-        &self,
-        stores: &mut [&mut dyn DurableStore],
-        source_offset: u64,
-    ) -> Result<()> {
-        let checkpoint = Checkpoint {
-            source_offset,
-            stream_time: i64::MIN,
-            sink_ends: sink_ends(self.producer.topic()),
-        };
-        self.changelog.commit(stores, &checkpoint)?;
-        Ok(())
+        self.committer
+            .commit_batch(&mut self.output, stores, source_offset, i64::MIN)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exec::task_commit::sink_ends;
     use crate::log::{Log, LogOptions, ReadLimits, TopicConfig};
+    use crate::state::{Intent, TaskChangelog};
 
     fn values(topic: &Topic, partition: u32) -> Vec<Vec<u8>> {
         topic
@@ -145,13 +137,12 @@ mod tests {
         // The next batch crashes after its records, before its checkpoint.
         first.send(record("b"), 0).expect("send");
         first.send(record("c"), 1).expect("send");
-        first
-            .changelog
+        TaskChangelog::new(Arc::clone(&changelog))
             .write_intent(&Intent {
                 sink_ends: sink_ends(&topic),
             })
             .expect("intent");
-        first.producer.flush().expect("flush");
+        first.output.producer.flush().expect("flush");
         drop(first);
 
         let mut second = RepartitionWriter::new(Arc::clone(&topic), changelog);

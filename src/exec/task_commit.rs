@@ -2,7 +2,8 @@
 //! its changelog, so a restarted task neither loses nor repeats output.
 //!
 //! The protocol (intent, output, changes + checkpoint) and why it is enough are described
-//! in [`crate::state::changelog`].
+//! in [`crate::state::changelog`]. Every task commits through it: sinks of SELECT,
+//! aggregate and join tasks, and the repartition writer of a re-keyed query's router.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,6 +12,35 @@ use super::error::Result;
 use super::sink::SinkExec;
 use crate::log::{Partition, Topic};
 use crate::state::{Checkpoint, DurableStore, Intent, TaskChangelog};
+
+/// Where a task's batch output goes before the commit appends it: a sink, or a
+/// repartition topic's writer.
+pub trait CommitOutput {
+    /// The topic the output is appended to.
+    fn topic(&self) -> &Arc<Topic>;
+    /// Records buffered and not yet appended.
+    fn pending_records(&self) -> usize;
+    /// Appends the buffered records.
+    fn flush(&mut self) -> Result<()>;
+    /// Per partition, how many of the next records a crashed run already appended (so
+    /// they must not be appended again).
+    fn skip_already_written(&mut self, counts: BTreeMap<u32, u64>);
+}
+
+impl CommitOutput for SinkExec {
+    fn topic(&self) -> &Arc<Topic> {
+        SinkExec::topic(self)
+    }
+    fn pending_records(&self) -> usize {
+        SinkExec::pending_records(self)
+    }
+    fn flush(&mut self) -> Result<()> {
+        SinkExec::flush(self)
+    }
+    fn skip_already_written(&mut self, counts: BTreeMap<u32, u64>) {
+        SinkExec::skip_already_written(self, counts);
+    }
+}
 
 /// Where a restored task resumes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +78,7 @@ impl TaskCommitter {
     pub fn restore(
         &self,
         stores: &mut [&mut dyn DurableStore],
-        sink: &mut SinkExec,
+        sink: &mut dyn CommitOutput,
         start: u64,
     ) -> Result<Resume> {
         let restored = self.changelog.restore(stores)?;
@@ -84,7 +114,7 @@ impl TaskCommitter {
     /// position after the batch: intent, output, then changes and checkpoint.
     pub fn commit_batch(
         &self,
-        sink: &mut SinkExec,
+        sink: &mut dyn CommitOutput,
         stores: &mut [&mut dyn DurableStore],
         source_offset: u64,
         stream_time: i64,

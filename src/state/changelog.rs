@@ -37,11 +37,13 @@
 //! loss it needs `FlushPolicy::EveryBatch` (appends reach disk in order).
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+use super::codec::{StateCodec, StateWriter};
 use super::error::{Result, StateError};
 use super::store::DurableStore;
 use crate::log::{Partition, ReadLimits, Record};
@@ -71,8 +73,79 @@ pub struct Intent {
 /// One record for a task's changelog.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangelogRecord {
-    key: Vec<u8>,
-    value: Option<Vec<u8>>,
+    key: Bytes,
+    value: Option<Bytes>,
+}
+
+/// One store's changed entries of a batch, framed as changelog records in one shared
+/// buffer: a commit then costs one allocation per store, not two or more per entry,
+/// and each record's key and value are slices of that buffer.
+pub struct StoreFrames<'a> {
+    name: &'a [u8],
+    buf: Vec<u8>,
+    /// Each record's key and value (none for a tombstone) as ranges of `buf`.
+    spans: Vec<(Range<usize>, Option<Range<usize>>)>,
+}
+
+impl<'a> StoreFrames<'a> {
+    /// Frames for the store called `name`, for about `entries` entries.
+    pub fn new(name: &'a str, entries: usize) -> Self {
+        // Store names are short identifiers chosen by the code, never by users.
+        let name = &name.as_bytes()[..name.len().min(u16::MAX as usize)];
+        StoreFrames {
+            name,
+            buf: Vec::with_capacity(entries * 64),
+            spans: Vec::with_capacity(entries),
+        }
+    }
+
+    /// Frames `key` and its `value` (`None`: the entry was deleted), encoded by the
+    /// codecs exactly as [`encode_to_vec`] would.
+    pub fn push<K, V>(
+        &mut self,
+        keys: &dyn StateCodec<K>,
+        key: &K,
+        values: &dyn StateCodec<V>,
+        value: Option<&V>,
+    ) -> std::result::Result<(), String> {
+        let key_start = self.buf.len();
+        self.buf.push(STORE_ENTRY);
+        self.buf
+            .extend_from_slice(&(self.name.len() as u16).to_be_bytes());
+        self.buf.extend_from_slice(self.name);
+        self.encode(keys, key)?;
+        let key_span = key_start..self.buf.len();
+        let value_span = match value {
+            Some(value) => {
+                let value_start = self.buf.len();
+                self.encode(values, value)?;
+                Some(value_start..self.buf.len())
+            }
+            None => None,
+        };
+        self.spans.push((key_span, value_span));
+        Ok(())
+    }
+
+    fn encode<T>(
+        &mut self,
+        codec: &dyn StateCodec<T>,
+        value: &T,
+    ) -> std::result::Result<(), String> {
+        let mut writer = StateWriter::appending_to(std::mem::take(&mut self.buf));
+        let encoded = codec.encode(value, &mut writer);
+        self.buf = writer.finish();
+        encoded
+    }
+
+    /// Appends the framed records to `out`.
+    pub fn finish(self, out: &mut Vec<ChangelogRecord>) {
+        let buf = Bytes::from(self.buf);
+        out.extend(self.spans.into_iter().map(|(key, value)| ChangelogRecord {
+            key: buf.slice(key),
+            value: value.map(|v| buf.slice(v)),
+        }));
+    }
 }
 
 /// A store entry read back: which store, the encoded key, the encoded value or none.
@@ -120,7 +193,10 @@ impl ChangelogRecord {
         framed.extend_from_slice(&(name.len() as u16).to_be_bytes());
         framed.extend_from_slice(name);
         framed.extend_from_slice(key);
-        ChangelogRecord { key: framed, value }
+        ChangelogRecord {
+            key: Bytes::from(framed),
+            value: value.map(Bytes::from),
+        }
     }
 
     /// The store entry this record holds, if it is one.
@@ -137,13 +213,13 @@ impl ChangelogRecord {
             message: e.to_string(),
         })?;
         Ok(ChangelogRecord {
-            key: vec![tag],
-            value: Some(value),
+            key: Bytes::from(vec![tag]),
+            value: Some(Bytes::from(value)),
         })
     }
 
     fn into_record(self) -> Record {
-        Record::new(Some(Bytes::from(self.key)), self.value.map(Bytes::from))
+        Record::new(Some(self.key), self.value)
     }
 }
 
@@ -321,6 +397,26 @@ mod tests {
         changelog.write_intent(&intent).expect("intent");
         let restored = changelog.restore(&mut [&mut store()]).expect("restore");
         assert_eq!(restored.unfinished, Some(intent));
+    }
+
+    #[test]
+    fn framed_entries_are_the_records_framed_one_by_one() {
+        use crate::state::codec::encode_to_vec;
+        let mut frames = StoreFrames::new("counts", 1);
+        frames
+            .push::<i64, i64>(&I64Codec, &7, &I64Codec, Some(&70))
+            .expect("encodes");
+        frames
+            .push::<i64, i64>(&I64Codec, &8, &I64Codec, None)
+            .expect("encodes");
+        let mut framed = Vec::new();
+        frames.finish(&mut framed);
+        let one_by_one = |key: i64, value: Option<i64>| {
+            let key = encode_to_vec::<i64>(&I64Codec, &key).expect("key");
+            let value = value.map(|v| encode_to_vec::<i64>(&I64Codec, &v).expect("value"));
+            ChangelogRecord::store("counts", &key, value)
+        };
+        assert_eq!(framed, vec![one_by_one(7, Some(70)), one_by_one(8, None)]);
     }
 
     #[test]

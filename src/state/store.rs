@@ -6,28 +6,58 @@
 //! — its current value, or a tombstone when it is gone — so a key updated a thousand
 //! times in a batch costs one record.
 
+use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet};
-use std::hash::Hash;
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
 use std::sync::Arc;
 
-use super::changelog::{ChangelogRecord, StoreChange};
-use super::codec::{StateCodec, decode_from_slice, encode_to_vec};
+use super::changelog::{ChangelogRecord, StoreChange, StoreFrames};
+use super::codec::{StateCodec, decode_from_slice};
+
+/// Hashes a key that hashes itself to one `u64` computed once, when the key is made
+/// (see `exec::aggregate_exec::WindowKey`): a lookup then costs no hashing at all.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PrehashedHasher {
+    hash: u64,
+}
+
+impl Hasher for PrehashedHasher {
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only reached by keys that do not hash themselves to one u64: still a hash.
+        for &byte in bytes {
+            self.hash = (self.hash.rotate_left(5) ^ u64::from(byte))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.hash = self.hash.rotate_left(32) ^ value;
+    }
+}
+
+/// The hasher choice for stores whose keys carry their own hash.
+pub type Prehashed = BuildHasherDefault<PrehashedHasher>;
 
 /// What a store needs to write its changes to a changelog and read them back.
-struct StoreLog<K, V> {
+struct StoreLog<K, V, S> {
     name: String,
     keys: Arc<dyn StateCodec<K>>,
     values: Arc<dyn StateCodec<V>>,
-    touched: HashSet<K>,
+    touched: HashSet<K, S>,
 }
 
-/// The state of an operator by key.
-pub struct KeyedStore<K, V> {
-    entries: HashMap<K, V>,
-    changelog: Option<StoreLog<K, V>>,
+/// The state of an operator by key; `S` hashes the keys ([`Prehashed`] for keys that
+/// carry their hash).
+pub struct KeyedStore<K, V, S = RandomState> {
+    entries: HashMap<K, V, S>,
+    changelog: Option<StoreLog<K, V, S>>,
 }
 
-impl<K: std::fmt::Debug, V: std::fmt::Debug> std::fmt::Debug for KeyedStore<K, V> {
+impl<K: std::fmt::Debug, V: std::fmt::Debug, S> std::fmt::Debug for KeyedStore<K, V, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyedStore")
             .field("entries", &self.entries)
@@ -36,16 +66,16 @@ impl<K: std::fmt::Debug, V: std::fmt::Debug> std::fmt::Debug for KeyedStore<K, V
     }
 }
 
-impl<K: Hash + Eq, V> Default for KeyedStore<K, V> {
+impl<K: Hash + Eq, V, S: Default> Default for KeyedStore<K, V, S> {
     fn default() -> Self {
         KeyedStore {
-            entries: HashMap::new(),
+            entries: HashMap::default(),
             changelog: None,
         }
     }
 }
 
-impl<K: Hash + Eq + Clone, V> KeyedStore<K, V> {
+impl<K: Hash + Eq + Clone, V, S: BuildHasher + Default> KeyedStore<K, V, S> {
     /// A store whose changes go to the changelog under `name` (unique within a task).
     pub fn with_changelog(
         name: &str,
@@ -53,12 +83,12 @@ impl<K: Hash + Eq + Clone, V> KeyedStore<K, V> {
         values: Arc<dyn StateCodec<V>>,
     ) -> Self {
         KeyedStore {
-            entries: HashMap::new(),
+            entries: HashMap::default(),
             changelog: Some(StoreLog {
                 name: name.to_string(),
                 keys,
                 values,
-                touched: HashSet::new(),
+                touched: HashSet::default(),
             }),
         }
     }
@@ -77,10 +107,13 @@ impl<K: Hash + Eq + Clone, V> KeyedStore<K, V> {
 
     /// The value to change in place; the key is recorded as changed.
     pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
-        if self.changelog.is_some() && self.entries.contains_key(key) {
-            self.touch(key);
+        let value = self.entries.get_mut(key)?;
+        if let Some(log) = &mut self.changelog
+            && !log.touched.contains(key)
+        {
+            log.touched.insert(key.clone());
         }
-        self.entries.get_mut(key)
+        Some(value)
     }
 
     pub fn put(&mut self, key: K, value: V) -> Option<V> {
@@ -134,7 +167,7 @@ pub trait DurableStore {
     fn restore_change(&mut self, change: StoreChange<'_>) -> Result<(), String>;
 }
 
-impl<K: Hash + Eq + Clone, V> DurableStore for KeyedStore<K, V> {
+impl<K: Hash + Eq + Clone, V, S: BuildHasher + Default> DurableStore for KeyedStore<K, V, S> {
     fn store_name(&self) -> &str {
         self.changelog.as_ref().map_or("", |c| c.name.as_str())
     }
@@ -143,14 +176,15 @@ impl<K: Hash + Eq + Clone, V> DurableStore for KeyedStore<K, V> {
         let Some(log) = &mut self.changelog else {
             return Ok(());
         };
-        for key in log.touched.drain() {
-            let value = match self.entries.get(&key) {
-                Some(value) => Some(encode_to_vec(log.values.as_ref(), value)?),
-                None => None,
-            };
-            let key = encode_to_vec(log.keys.as_ref(), &key)?;
-            out.push(ChangelogRecord::store(&log.name, &key, value));
+        if log.touched.is_empty() {
+            return Ok(());
         }
+        let mut frames = StoreFrames::new(&log.name, log.touched.len());
+        for key in log.touched.drain() {
+            let value = self.entries.get(&key);
+            frames.push(log.keys.as_ref(), &key, log.values.as_ref(), value)?;
+        }
+        frames.finish(out);
         Ok(())
     }
 

@@ -164,6 +164,14 @@ impl AggregateState for Count {
         Ok(writer.finish())
     }
 
+    fn write_to(&self, out: &mut StateWriter) -> Result<()> {
+        out.nested(|w| {
+            w.i64(self.count);
+            Ok(())
+        })
+        .map_err(|e| FunctionError::evaluation("COUNT", e))
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }
@@ -398,6 +406,14 @@ impl AggregateState for Sum {
         Ok(writer.finish())
     }
 
+    fn write_to(&self, out: &mut StateWriter) -> Result<()> {
+        out.nested(|w| {
+            self.write_total(w);
+            Ok(())
+        })
+        .map_err(|e| FunctionError::evaluation("SUM", e))
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }
@@ -459,6 +475,15 @@ impl AggregateState for Avg {
         Ok(writer.finish())
     }
 
+    fn write_to(&self, out: &mut StateWriter) -> Result<()> {
+        out.nested(|w| {
+            w.i64(self.count);
+            self.sum.write_total(w);
+            Ok(())
+        })
+        .map_err(|e| FunctionError::evaluation("AVG", e))
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
     }
@@ -502,7 +527,48 @@ impl AggregateState for SumList {
         self.0.to_bytes()
     }
 
+    fn write_to(&self, out: &mut StateWriter) -> Result<()> {
+        self.0.write_to(out)
+    }
+
     fn as_any(&self) -> &dyn Any {
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::functions::registry::FunctionRegistry;
+
+    /// The in-place `write_to` of the hot-path states must write what the generic
+    /// length-prefixed `to_bytes` did, so existing changelogs still restore.
+    #[test]
+    fn writing_in_place_matches_the_length_prefixed_bytes() {
+        let registry = FunctionRegistry::global();
+        let calls = [
+            ("COUNT", vec![], ScalarValue::Null),
+            (
+                "SUM",
+                vec![SqlType::Double],
+                ScalarValue::Float64(Some(2.5)),
+            ),
+            ("SUM", vec![SqlType::BigInt], ScalarValue::Int64(Some(-9))),
+            ("AVG", vec![SqlType::Int], ScalarValue::Int32(Some(4))),
+        ];
+        for (name, arg_types, value) in calls {
+            let function = registry.aggregate(name).expect("builtin");
+            let spec = function.spec(&arg_types, &[]).expect("valid call");
+            let mut state = function.create(&spec).expect("state");
+            state.add(std::slice::from_ref(&value)).expect("adds");
+            state.add(std::slice::from_ref(&value)).expect("adds");
+            let mut generic = StateWriter::new();
+            generic
+                .bytes(&state.to_bytes().expect("bytes"))
+                .expect("fits");
+            let mut in_place = StateWriter::new();
+            state.write_to(&mut in_place).expect("writes");
+            assert_eq!(in_place.finish(), generic.finish(), "{name}");
+        }
     }
 }

@@ -28,8 +28,34 @@ impl StateWriter {
         writer
     }
 
+    /// A writer that appends to `buf`, reusing its allocation; `finish` gives it back.
+    pub fn appending_to(buf: Vec<u8>) -> Self {
+        let mut writer = StateWriter { buf };
+        writer.u8(STATE_VERSION);
+        writer
+    }
+
     pub fn finish(self) -> Vec<u8> {
         self.buf
+    }
+
+    /// Writes a nested state exactly as `bytes(&nested_writer.finish())` would (u32
+    /// length, version byte, fields), but in place: the length is patched in after
+    /// `write`, so the hot path of a changelog commit allocates nothing per state.
+    pub fn nested(
+        &mut self,
+        write: impl FnOnce(&mut StateWriter) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let at = self.buf.len();
+        self.u32(0);
+        self.u8(STATE_VERSION);
+        write(self)?;
+        let len = u32::try_from(self.buf.len() - at - 4)
+            .map_err(|_| "value longer than 4 GiB".to_string())?;
+        if let Some(slot) = self.buf.get_mut(at..at + 4) {
+            slot.copy_from_slice(&len.to_le_bytes());
+        }
+        Ok(())
     }
 
     pub fn u8(&mut self, v: u8) {

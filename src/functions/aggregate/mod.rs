@@ -24,6 +24,7 @@ use datafusion::common::ScalarValue;
 
 use crate::sql::SqlType;
 
+use self::codec::StateWriter;
 use super::error::{FunctionError, Result};
 use super::metadata::FunctionMeta;
 
@@ -44,6 +45,13 @@ pub trait AggregateState: Debug + Send {
 
     /// The state as bytes; [`AggregateFunction::restore`] reads them back.
     fn to_bytes(&self) -> Result<Vec<u8>>;
+
+    /// Appends `to_bytes()` length-prefixed, as `StateWriter::bytes` would. States on
+    /// the hot path override it to write in place instead of allocating a buffer.
+    fn write_to(&self, out: &mut StateWriter) -> Result<()> {
+        out.bytes(&self.to_bytes()?)
+            .map_err(|e| FunctionError::evaluation("aggregate", e))
+    }
 
     /// For `merge`: the concrete state behind the trait object.
     fn as_any(&self) -> &dyn Any;
