@@ -4,13 +4,16 @@
 //! All state lives in [`KeyedStore`]s of plain rows so that a changelog can back it.
 
 use arrow::array::{Array, ArrayRef};
+use arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 
 use super::change::RowKind;
 use super::error::{ExecError, Result};
-use super::join_rows::{Row, row_of};
+use super::join_rows::Row;
 use crate::plan::join::{JoinFlavor, JoinStep};
 use crate::state::KeyedStore;
+use foreign_index::ForeignIndex;
+use lookup_table::{LookupTable, Slot};
 
 /// A change entering or leaving a join step.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,12 +71,14 @@ impl JoinExec {
             JoinFlavor::StreamTable => JoinExec::StreamTable(StreamTableJoinExec {
                 sides,
                 table: KeyedStore::default(),
+                lookup: None,
             }),
             JoinFlavor::TableTable { foreign } => JoinExec::TableTable(TableTableJoinExec {
                 sides,
                 foreign,
                 left_rows: KeyedStore::default(),
                 right_rows: KeyedStore::default(),
+                index: None,
             }),
         }
     }
@@ -132,6 +137,14 @@ impl JoinExec {
     }
     /// The step as a stream-table join, for the columnar path of its stream side.
     pub fn as_stream_table(&self) -> Option<&StreamTableJoinExec> {
+        match self {
+            JoinExec::StreamTable(exec) => Some(exec),
+            _ => None,
+        }
+    }
+
+    /// The step as a stream-table join, to look up a run of its stream side.
+    pub fn as_stream_table_mut(&mut self) -> Option<&mut StreamTableJoinExec> {
         match self {
             JoinExec::StreamTable(exec) => Some(exec),
             _ => None,
@@ -382,6 +395,9 @@ fn unmatched_key(is_left: bool, time: i64, key: &[ScalarValue]) -> Row {
 pub struct StreamTableJoinExec {
     sides: Sides,
     table: KeyedStore<Row, Row>,
+    /// The table as Arrow for the columnar stream path, built from `table` on its first
+    /// run (so a restored step rebuilds it) and kept up to date by `upsert`.
+    lookup: Option<LookupTable>,
 }
 
 impl StreamTableJoinExec {
@@ -402,44 +418,69 @@ impl StreamTableJoinExec {
     }
 
     /// Looks up the stream rows `rows` of a batch whose join keys are `keys`: for each
-    /// result, the stream row it comes from and the table row it meets (`None`: the
-    /// table side is NULL). Rows `skip` marks (retractions) join nothing, as do unmatched
-    /// rows of an INNER join.
-    pub fn lookup_run<'a>(
-        &'a self,
+    /// result, the stream row it comes from and where the table row it meets is (`None`:
+    /// the table side is NULL), for [`StreamTableJoinExec::gather`]. Rows `skip` marks
+    /// (retractions) join nothing, as do unmatched rows of an INNER join.
+    pub fn lookup_run(
+        &mut self,
         keys: &[ArrayRef],
         rows: std::ops::Range<usize>,
         skip: impl Fn(usize) -> bool,
-    ) -> Result<(Vec<u32>, Vec<Option<&'a Row>>)> {
+    ) -> Result<(Vec<u32>, Vec<Option<Slot>>)> {
+        let key_types: Vec<&DataType> = keys.iter().map(|k| k.data_type()).collect();
+        let lookup = match &mut self.lookup {
+            Some(lookup) if lookup.keys_have_types(&key_types) => {
+                lookup.refresh(&self.table)?;
+                lookup
+            }
+            slot => {
+                let types = key_types.into_iter().cloned().collect();
+                let mut lookup = LookupTable::try_new(types, &self.sides.right_nulls)?;
+                lookup.load(&self.table)?;
+                slot.insert(lookup)
+            }
+        };
+        let run: Vec<ArrayRef> = keys
+            .iter()
+            .map(|k| k.slice(rows.start, rows.len()))
+            .collect();
+        let encoded = lookup.encode_stream_keys(&run)?;
         let mut from = Vec::with_capacity(rows.len());
         let mut found = Vec::with_capacity(rows.len());
-        for row in rows {
+        for (i, row) in rows.enumerate() {
             if skip(row) {
                 continue;
             }
-            let null_key = keys.iter().any(|k| k.is_null(row));
-            let table_row = if null_key {
+            let null_key = run.iter().any(|k| k.is_null(i));
+            let slot = if null_key {
                 None
             } else {
-                self.table.get(&row_of(keys, row)?)
+                lookup.slot(encoded.row(i).as_ref())
             };
-            if table_row.is_none() && !self.sides.keeps_left {
+            if slot.is_none() && !self.sides.keeps_left {
                 continue;
             }
             let index = u32::try_from(row)
                 .map_err(|_| ExecError::Internal(format!("stream batch row {row} too far")))?;
             from.push(index);
-            found.push(table_row);
+            found.push(slot);
         }
         Ok((from, found))
     }
 
-    /// The NULLs that stand in for a missing table row.
-    pub fn table_nulls(&self) -> &[ScalarValue] {
-        &self.sides.right_nulls
+    /// The table columns of the rows [`StreamTableJoinExec::lookup_run`] found.
+    pub fn gather(&self, found: &[Option<Slot>]) -> Result<Vec<ArrayRef>> {
+        let lookup = self
+            .lookup
+            .as_ref()
+            .ok_or_else(|| ExecError::Internal("gather before any lookup run".into()))?;
+        lookup.gather(found)
     }
 
     fn upsert(&mut self, change: JoinChange, key: Row) {
+        if let Some(lookup) = &mut self.lookup {
+            lookup.changed(&key);
+        }
         if change.kind == RowKind::Delete {
             self.table.delete(&key);
         } else if change.kind.is_addition() {
@@ -457,6 +498,9 @@ pub struct TableTableJoinExec {
     left_rows: KeyedStore<Row, (Row, Row)>,
     /// Right rows by their key: columns, then time.
     right_rows: KeyedStore<Row, Row>,
+    /// A foreign-key join's left keys by the right key they refer to; built from
+    /// `left_rows` on first use, so a restored step rebuilds it.
+    index: Option<ForeignIndex>,
 }
 
 impl TableTableJoinExec {
@@ -470,15 +514,23 @@ impl TableTableJoinExec {
                 } else {
                     join_key.clone()
                 };
-                if delete {
-                    self.left_rows.delete(&own_key);
+                let previous = if delete {
+                    self.left_rows.delete(&own_key)
                 } else if change.kind.is_addition() {
                     self.left_rows.put(
                         own_key.clone(),
                         (stored(change.row, rowtime), join_key.clone()),
-                    );
+                    )
                 } else {
                     return;
+                };
+                if let Some(index) = &mut self.index {
+                    if let Some((_, previous_key)) = &previous {
+                        index.remove(previous_key, &own_key);
+                    }
+                    if !delete {
+                        index.insert(&join_key, &own_key);
+                    }
                 }
                 if self.foreign {
                     out.push(self.foreign_result(&own_key, rowtime));
@@ -496,14 +548,11 @@ impl TableTableJoinExec {
                     return;
                 }
                 if self.foreign {
-                    let mut referring: Vec<Row> = self
-                        .left_rows
-                        .iter()
-                        .filter(|(_, (_, fk))| *fk == join_key)
-                        .map(|(k, _)| k.clone())
-                        .collect();
-                    referring.sort_by_key(|k| format!("{k:?}"));
-                    for left_key in referring {
+                    let left_rows = &self.left_rows;
+                    let index = self.index.get_or_insert_with(|| {
+                        ForeignIndex::build(left_rows.iter().map(|(k, (_, fk))| (k, fk)))
+                    });
+                    for left_key in index.referrers(&join_key) {
                         out.push(self.foreign_result(&left_key, rowtime));
                     }
                 } else {
@@ -560,6 +609,8 @@ impl TableTableJoinExec {
     }
 }
 
+mod foreign_index;
+mod lookup_table;
 mod stores;
 #[cfg(test)]
 mod tests;

@@ -338,7 +338,7 @@ impl JoinTask {
                         end += 1;
                     }
                     let exec = self.joins[0]
-                        .as_stream_table()
+                        .as_stream_table_mut()
                         .ok_or_else(|| ExecError::Internal("columnar join step".into()))?;
                     result_batches.extend(run.join(end, exec, &self.result_schema)?);
                 }

@@ -38,7 +38,11 @@ impl JoinExec {
                     Arc::new(ListCodec(I64Codec)),
                 );
             }
-            JoinExec::StreamTable(exec) => exec.table = rows_store(&name("table")),
+            JoinExec::StreamTable(exec) => {
+                exec.table = rows_store(&name("table"));
+                // Derived from the table, which a restore is about to replace.
+                exec.lookup = None;
+            }
             JoinExec::TableTable(exec) => {
                 exec.left_rows = KeyedStore::with_changelog(
                     &name("left"),
@@ -46,6 +50,8 @@ impl JoinExec {
                     Arc::new(PairCodec(ScalarsCodec, ScalarsCodec)),
                 );
                 exec.right_rows = rows_store(&name("right"));
+                // Derived from the left rows, which a restore is about to replace.
+                exec.index = None;
             }
         }
     }

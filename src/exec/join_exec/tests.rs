@@ -262,3 +262,77 @@ fn table_sides_restore_from_their_changelog() {
         )]
     );
 }
+
+/// Applies a change whose join key differs from its own key (a foreign-key join's left
+/// rows refer to a right key by a column).
+fn apply_on(
+    exec: &mut JoinExec,
+    side: Side,
+    c: JoinChange,
+    join_key: i64,
+) -> Vec<(RowKind, Row, i64)> {
+    let mut out = Vec::new();
+    exec.apply(side, c, vec![int(join_key)], &mut out);
+    out.into_iter()
+        .map(|c| (c.kind, c.row, c.rowtime))
+        .collect()
+}
+
+fn foreign_index_len(join: &JoinExec) -> Option<usize> {
+    match join {
+        JoinExec::TableTable(exec) => exec.index.as_ref().map(ForeignIndex::len),
+        _ => None,
+    }
+}
+
+#[test]
+fn foreign_key_index_is_rebuilt_after_a_restart_and_follows_changed_references() {
+    let flavor = || JoinFlavor::TableTable { foreign: true };
+    let mut join = exec(JoinKind::Left, flavor());
+    join.make_durable(0);
+    let upsert = |v, k, t| change(RowKind::Insert, Some(v), k, t);
+    apply_on(&mut join, Side::Left, upsert("a", 1, 1), 10);
+    apply_on(&mut join, Side::Left, upsert("b", 2, 2), 10);
+    apply_on(&mut join, Side::Left, upsert("c", 3, 3), 20);
+    // The first right change builds the index; left 2 then moves from 10 to 20.
+    assert_eq!(
+        apply_on(&mut join, Side::Right, upsert("x", 10, 4), 10).len(),
+        2
+    );
+    apply_on(&mut join, Side::Left, upsert("b2", 2, 5), 20);
+    assert_eq!(foreign_index_len(&join), Some(3));
+    let log = drain(&mut join);
+
+    let mut again = restored(JoinKind::Left, flavor(), &log);
+    assert_eq!(foreign_index_len(&again), None, "built on first use");
+    assert_eq!(
+        apply_on(&mut again, Side::Right, upsert("y", 20, 6), 20),
+        [
+            (RowKind::Insert, vec![text("b2"), text("y")], 6),
+            (RowKind::Insert, vec![text("c"), text("y")], 6),
+        ]
+    );
+    assert_eq!(foreign_index_len(&again), Some(3));
+    // Only left 1 still refers to 10: it loses its right side.
+    assert_eq!(
+        apply_on(
+            &mut again,
+            Side::Right,
+            change(RowKind::Delete, None, 10, 7),
+            10
+        ),
+        [(RowKind::Insert, vec![text("a"), ScalarValue::Utf8(None)], 7)]
+    );
+    // A deleted left row leaves the index: a change at 20 reaches left 3 alone.
+    apply_on(
+        &mut again,
+        Side::Left,
+        change(RowKind::Delete, None, 2, 8),
+        20,
+    );
+    assert_eq!(foreign_index_len(&again), Some(2));
+    assert_eq!(
+        apply_on(&mut again, Side::Right, upsert("z", 20, 9), 20),
+        [(RowKind::Insert, vec![text("c"), text("z")], 9)]
+    );
+}

@@ -1,12 +1,11 @@
 //! The columnar path of a stream-table join: a stream partition's decoded batch looked up
-//! in runs, its results assembled with Arrow's `take` instead of row by row.
+//! in runs, its results assembled with Arrow's `take` and `interleave` instead of row by row.
 
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch, RecordBatchOptions, UInt32Array};
 use arrow::compute::take;
 use arrow::datatypes::SchemaRef;
-use datafusion::common::ScalarValue;
 
 use super::super::change::{ChangeBatch, RowKind};
 use super::super::error::{ExecError, Result};
@@ -44,7 +43,7 @@ impl StreamRun {
     pub fn join(
         &mut self,
         end: usize,
-        exec: &StreamTableJoinExec,
+        exec: &mut StreamTableJoinExec,
         result_schema: &SchemaRef,
     ) -> Result<Option<(RecordBatch, Int64Array)>> {
         let rows = self.next..end;
@@ -58,9 +57,9 @@ impl StreamRun {
         }
         let indices = UInt32Array::from(from);
         let stream_columns = batch.rows.columns();
-        let nulls = exec.table_nulls();
+        let table_columns = exec.gather(&found)?;
         let fields = result_schema.fields();
-        let expected = stream_columns.len() + nulls.len() + self.join_keys.len();
+        let expected = stream_columns.len() + table_columns.len() + self.join_keys.len();
         if fields.len() != expected {
             return Err(ExecError::Internal(format!(
                 "stream-table result has {} columns, expected {expected}",
@@ -71,19 +70,11 @@ impl StreamRun {
         for (column, field) in stream_columns.iter().zip(fields.iter()) {
             columns.push(conform(take(column, &indices, None)?, field.data_type())?);
         }
-        // The table rows are scalars in the store: each of their columns is built once.
-        for (c, field) in fields[stream_columns.len()..][..nulls.len()]
-            .iter()
-            .enumerate()
-        {
-            let values = found.iter().map(|row| {
-                row.map_or(&nulls[c], |r| r.get(c).unwrap_or(&nulls[c]))
-                    .clone()
-            });
-            let array = ScalarValue::iter_to_array(values)?;
-            columns.push(conform(array, field.data_type())?);
+        let table_fields = &fields[stream_columns.len()..][..table_columns.len()];
+        for (column, field) in table_columns.into_iter().zip(table_fields.iter()) {
+            columns.push(conform(column, field.data_type())?);
         }
-        let key_fields = &fields[stream_columns.len() + nulls.len()..];
+        let key_fields = &fields[fields.len() - self.join_keys.len()..];
         for (key, field) in self.join_keys.iter().zip(key_fields.iter()) {
             columns.push(conform(take(key, &indices, None)?, field.data_type())?);
         }
