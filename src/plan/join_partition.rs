@@ -2,8 +2,9 @@
 //! evaluated over the joined row, instead of by the join key.
 //!
 //! A select item that is exactly partitioning expression `i` (after qualifying its
-//! columns with their input) becomes key column `i`; `SELECT *` starts with the
-//! partitioning expressions its expansion does not already hold.
+//! columns with their input) becomes key column `i`. `SELECT *` expands to the joined
+//! stream as PARTITION BY sees it: each input's columns and its ROWTIME, ROWPARTITION and
+//! ROWOFFSET (`L_ROWTIME`...), after the partitioning expressions it does not hold.
 
 use super::error::{PlanError, Result};
 use super::expr::ExprCompiler;
@@ -11,8 +12,10 @@ use super::join::{KeyPart, qualify};
 use super::join_projection::{Item, default_name, expand};
 use super::naming::ColumnNamer;
 use super::partition::contains_map;
-use super::select::{OutputColumn, SourceInput, join_and, missing_from_projection};
-use crate::sql::ast::{Expr, Literal, Query, SelectItem};
+use super::select::{
+    OutputColumn, ROWOFFSET, ROWPARTITION, ROWTIME, SourceInput, join_and, missing_from_projection,
+};
+use crate::sql::ast::{Expr, Ident, Literal, Query, SelectItem};
 
 /// The output columns (key columns first, in PARTITION BY order) of a join whose result
 /// is re-keyed by `query.partition_by`.
@@ -54,6 +57,25 @@ pub fn project_partitioned_join(
     }
 
     let mut items = expand(query, inputs, key_parts)?;
+    if query.select.contains(&SelectItem::Wildcard) {
+        for input in inputs {
+            for pseudo in [ROWTIME, ROWPARTITION, ROWOFFSET] {
+                if input
+                    .scope
+                    .resolve(Some(input.alias.as_str()), pseudo)
+                    .is_ok()
+                {
+                    items.push(Item {
+                        expr: Expr::Column {
+                            source: Some(Ident::new(input.alias.as_str())),
+                            name: Ident::new(pseudo),
+                        },
+                        alias: Some(format!("{}_{pseudo}", input.alias)),
+                    });
+                }
+            }
+        }
+    }
     let normalized: Vec<Expr> = items.iter().map(|i| normal(&i.expr)).collect();
     if query.select.contains(&SelectItem::Wildcard) {
         let absent: Vec<Item> = partition_by
