@@ -57,7 +57,8 @@ pub struct RepartitionTask {
 impl RepartitionTask {
     /// A task for `partition` of the plan's source writing to `topic`, committing to
     /// `changelog`; it resumes from its checkpoint, or from `default_offset` when new.
-    /// `key_format` is the format the new key is hashed in (the sink's key format).
+    /// `key_format` is the format the new key is hashed in (the sink's key format; before
+    /// a join, the key format of the side the records must meet).
     pub fn try_new(
         log: &Log,
         state: &SessionState,
