@@ -8,8 +8,8 @@ use crate::exec::{AggregateTask, JoinTask, RepartitionTask, SelectTask};
 use crate::format::{FormatKind, FormatSpec, SerdePart};
 use crate::log::TopicConfig;
 use crate::plan::repartition::{
-    DEFAULT_SERVICE_ID, RepartitionPlan, RepartitionSite, SERVICE_ID_PROPERTY,
-    repartition_topic_name, split_group_by,
+    DEFAULT_SERVICE_ID, JoinLayout, RepartitionPlan, RepartitionSite, SERVICE_ID_PROPERTY,
+    join_layout, repartition_topic_name, split_group_by,
 };
 use crate::plan::{
     AggregatePlan, JoinPlan, SelectPlan, SourceInput, is_aggregate_query, plan_aggregate,
@@ -218,9 +218,8 @@ impl Engine {
         self.start_join(id, sql, &plan, &sink)
     }
 
-    /// ksqlDB's check that inputs joined on their keys have as many partitions each.
-    /// Runnel's join task reads every partition, so it would cope; the check keeps
-    /// queries portable to the partition-per-task design.
+    /// ksqlDB's check that inputs joined on their keys have as many partitions each: a
+    /// task joins partition `p` of one with partition `p` of the other.
     fn check_co_partitioning(&self, plan: &JoinPlan) -> Result<()> {
         if !plan.steps.first().is_some_and(|s| s.co_partitioned) {
             return Ok(());
@@ -242,7 +241,7 @@ impl Engine {
         Ok(())
     }
 
-    /// Starts the single task of a join query and registers the query.
+    /// Starts the tasks of a join query and registers the query.
     fn start_join(
         &mut self,
         id: String,
@@ -250,11 +249,17 @@ impl Engine {
         plan: &JoinPlan,
         sink: &Arc<Source>,
     ) -> Result<Outcome> {
-        let changelog = self.query_changelog(&id, 1)?;
-        let task = JoinTask::try_new(&self.log, &self.session, plan, sink, &id, &|partition| {
-            self.start_offset(partition)
-        })?
-        .with_changelog(Arc::clone(changelog.partition(0)?))?;
+        let tasks = if let JoinLayout::PerPartition { left, right } = join_layout(plan) {
+            self.partitioned_join(&id, plan, [left, right], sink)?
+        } else {
+            let changelog = self.query_changelog(&id, 1)?;
+            let task =
+                JoinTask::try_new(&self.log, &self.session, plan, sink, &id, &|partition| {
+                    self.start_offset(partition)
+                })?
+                .with_changelog(Arc::clone(changelog.partition(0)?))?;
+            vec![QueryTask::Join(task)]
+        };
         // Every input is a source of the query, so that none can be dropped under it.
         let info = QueryInfo {
             id: id.clone(),
@@ -263,17 +268,112 @@ impl Engine {
             sink: sink.name.clone(),
         };
         self.catalog.add_query(info.clone());
-        self.queries.insert(
-            id.clone(),
-            RunningQuery {
-                info,
-                tasks: vec![QueryTask::Join(task)],
-            },
-        );
+        self.queries
+            .insert(id.clone(), RunningQuery { info, tasks });
         Ok(Outcome::QueryStarted {
             id,
             sink: sink.name.clone(),
         })
+    }
+
+    /// The tasks of a two-input join partitioned by its key: a router per partition of
+    /// each side in `routes` (re-keying it by join key into its internal topic, with as
+    /// many partitions as the other side, hashed in the other side's key format), then a
+    /// join task per partition number reading that partition of both sides. The query's
+    /// changelog has a partition per task: the joins' first, the routers' after.
+    fn partitioned_join(
+        &mut self,
+        id: &str,
+        plan: &JoinPlan,
+        routes: [Option<RepartitionPlan>; 2],
+        sink: &Arc<Source>,
+    ) -> Result<Vec<QueryTask>> {
+        let sources = [
+            self.log.existing_topic(&plan.inputs[0].source.topic)?,
+            self.log.existing_topic(&plan.inputs[1].source.topic)?,
+        ];
+        let [left_count, right_count] = [0, 1].map(|i| sources[i].partition_count());
+        let count = match (&routes[0], &routes[1]) {
+            (Some(_), None) => right_count,
+            (None, Some(_)) => left_count,
+            _ => left_count.max(right_count),
+        };
+        // Both routers of a join on value columns hash in the left side's key format.
+        let hash_format = match &routes {
+            [Some(_), None] => &plan.inputs[1].source.key_format,
+            _ => &plan.inputs[0].source.key_format,
+        };
+        let routers: u32 = routes
+            .iter()
+            .zip(&sources)
+            .filter(|(route, _)| route.is_some())
+            .map(|(_, source)| source.partition_count())
+            .sum();
+        let changelog = self.query_changelog(id, count + routers)?;
+        let (join_changelogs, mut router_changelogs) =
+            changelog.partitions().split_at(count as usize);
+        let mut tasks = Vec::new();
+        let mut sides: Vec<Vec<(Arc<crate::log::Partition>, u64)>> = Vec::new();
+        for (route, source) in routes.iter().zip(&sources) {
+            let Some(stage) = route else {
+                sides.push(
+                    source
+                        .partitions()
+                        .iter()
+                        .map(|p| (Arc::clone(p), self.start_offset(p)))
+                        .collect(),
+                );
+                continue;
+            };
+            let repartition = self.repartition_topic(id, stage.site, count)?;
+            let (mine, rest) = router_changelogs.split_at(source.partition_count() as usize);
+            router_changelogs = rest;
+            for (partition, changelog) in source.partitions().iter().zip(mine) {
+                let start = self.start_offset(partition);
+                tasks.push(QueryTask::Repartition(RepartitionTask::try_new(
+                    &self.log,
+                    &self.session,
+                    stage,
+                    hash_format,
+                    (
+                        Arc::clone(partition),
+                        Arc::clone(&repartition),
+                        Arc::clone(changelog),
+                    ),
+                    id,
+                    start,
+                )?));
+            }
+            sides.push(
+                repartition
+                    .partitions()
+                    .iter()
+                    .map(|p| (Arc::clone(p), 0))
+                    .collect(),
+            );
+        }
+        for (p, changelog) in join_changelogs.iter().enumerate() {
+            let partitions = sides
+                .iter()
+                .map(|side| side.get(p).map(|(partition, start)| (Arc::clone(partition), *start)))
+                .map(|found| {
+                    found.map(|f| vec![f]).ok_or_else(|| {
+                        EngineError::Statement(format!(
+                            "Can't join `{}` with `{}` since the number of partitions don't match. `{}` partitions = {left_count}; `{}` partitions = {right_count}. Please repartition either one so that the number of partitions match.",
+                            plan.inputs[0].source.name,
+                            plan.inputs[1].source.name,
+                            plan.inputs[0].source.name,
+                            plan.inputs[1].source.name
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            tasks.push(QueryTask::Join(
+                JoinTask::over_partitions(&self.log, &self.session, plan, sink, id, partitions)?
+                    .with_changelog(Arc::clone(changelog))?,
+            ));
+        }
+        Ok(tasks)
     }
 
     /// CREATE TABLE AS SELECT with GROUP BY (or aggregates, HAVING, WINDOW).

@@ -1,10 +1,10 @@
-//! The task of a join query: reads every partition of every input, feeds the rows in
-//! time order through the join steps, then filters, projects and writes the results.
+//! The task of a join query: reads its partitions of the inputs, feeds the rows in time
+//! order through the join steps, then filters, projects and writes the results.
 //!
-//! One task serves the whole query, so rows meet whatever partition they were written
-//! to: the join re-keys within the task (the target design routes a source whose join
-//! key is not its key through an internal `-repartition` topic, and runs a task per
-//! partition of co-partitioned inputs).
+//! A two-input join whose sides are partitioned by the join key (directly, or through
+//! an internal `-repartition` topic) runs a task per partition number, each reading that
+//! partition of both sides ([`JoinTask::over_partitions`]). Other joins (N-way, foreign
+//! key) run one task over every partition ([`JoinTask::try_new`]), re-keying in memory.
 //!
 //! With a changelog ([`JoinTask::with_changelog`]) the steps' state, what the result
 //! table published and every input partition's position are committed together with
@@ -123,15 +123,45 @@ impl JoinTask {
         group: &str,
         default_offset: &dyn Fn(&crate::log::Partition) -> u64,
     ) -> Result<Self> {
+        let mut partitions = Vec::with_capacity(plan.inputs.len());
+        for input in &plan.inputs {
+            let topic = log.existing_topic(&input.source.topic)?;
+            partitions.push(
+                topic
+                    .partitions()
+                    .iter()
+                    .map(|p| (Arc::clone(p), default_offset(p)))
+                    .collect(),
+            );
+        }
+        Self::over_partitions(log, state, plan, sink, group, partitions)
+    }
+
+    /// A task over the given partitions of each input (per input, in the plan's order:
+    /// each partition with the offset a new task starts from). A partition may belong to
+    /// an input's repartition topic, whose records are the source's, re-keyed.
+    pub fn over_partitions(
+        log: &Log,
+        state: &SessionState,
+        plan: &JoinPlan,
+        sink: &Source,
+        group: &str,
+        partitions: Vec<Vec<(Arc<Partition>, u64)>>,
+    ) -> Result<Self> {
+        if partitions.len() != plan.inputs.len() {
+            return Err(ExecError::Internal(format!(
+                "a join of {} inputs given partitions of {} (a bug)",
+                plan.inputs.len(),
+                partitions.len()
+            )));
+        }
         let mut readers = Vec::new();
         let mut decoders = Vec::new();
         let mut entry_keys = Vec::new();
         let mut nulls = Vec::new();
-        for (i, input) in plan.inputs.iter().enumerate() {
-            let topic = log.existing_topic(&input.source.topic)?;
-            for partition in topic.partitions() {
-                let start = default_offset(partition);
-                let reader = SourceReader::new(log, Arc::clone(partition), group, start);
+        for ((i, input), input_partitions) in plan.inputs.iter().enumerate().zip(partitions) {
+            for (partition, start) in input_partitions {
+                let reader = SourceReader::new(log, partition, group, start);
                 readers.push(InputReader { input: i, reader });
             }
             decoders.push(SourceExec::try_new(input)?);

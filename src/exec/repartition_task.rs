@@ -5,6 +5,9 @@
 //!
 //! A TABLE source row that moves to another partition (its new key changed) leaves a
 //! tombstone where it was, so the task there retracts what the row contributed.
+//!
+//! Before a join every row is routed, even one whose join key is NULL or fails (it stays
+//! in its partition's number): the join decides what such a row produces, and reports it.
 
 use std::sync::Arc;
 
@@ -21,7 +24,7 @@ use super::select_task::TaskMetrics;
 use super::source_reader::{DecodedRead, DecodingReader};
 use crate::format::{self, FormatKind, FormatSpec, RecordEncoder, SerdePart};
 use crate::log::{ConsumedRecord, Log, Partition, Record, Topic, partition_for_key};
-use crate::plan::repartition::RepartitionPlan;
+use crate::plan::repartition::{RepartitionPlan, RepartitionSite};
 use crate::plan::select::{ROWOFFSET, ROWTIME};
 use crate::state::codec::{I64Codec, ScalarsCodec, decode_from_slice, encode_to_vec};
 use crate::state::{DurableStore, KeyedStore};
@@ -39,6 +42,8 @@ pub struct RepartitionTask {
     /// A TABLE source: the repartition partition that holds each source key's row.
     placed: Option<KeyedStore<Vec<ScalarValue>, i64>>,
     source_key_count: usize,
+    /// Routing for a join: rows without a usable key are forwarded, not dropped.
+    routes_every_row: bool,
     writer: RepartitionWriter,
     /// Records appended to the repartition topic: internal, so not the query's output.
     pub routed: u64,
@@ -50,7 +55,8 @@ pub struct RepartitionTask {
 impl RepartitionTask {
     /// A task for `partition` of the plan's source writing to `topic`, committing to
     /// `changelog`; it resumes from its checkpoint, or from `default_offset` when new.
-    /// `key_format` is the format the new key is hashed in (the sink's key format).
+    /// `key_format` is the format the new key is hashed in (the sink's key format; before
+    /// a join, the key format of the side the records must meet).
     pub fn try_new(
         log: &Log,
         state: &SessionState,
@@ -89,6 +95,7 @@ impl RepartitionTask {
                 KeyedStore::with_changelog("placed", Arc::new(ScalarsCodec), Arc::new(I64Codec))
             }),
             source_key_count: plan.input.source.schema.key_columns().count(),
+            routes_every_row: plan.site != RepartitionSite::GroupBy,
             writer: RepartitionWriter::new(topic, changelog),
             routed: 0,
             metrics: TaskMetrics::default(),
@@ -156,11 +163,13 @@ impl RepartitionTask {
         // call): it travels with the record in a header, and rows whose key fails or is
         // NULL are reported and dropped here, as ksqlDB's repartition does.
         let evaluated = self.key.evaluate(&batch.rows)?;
-        for (row, message) in &evaluated.failures {
-            errors.push(self.error(
-                offsets.value(*row) as u64,
-                format!("Error evaluating GROUP BY: {message}"),
-            ));
+        if !self.routes_every_row {
+            for (row, message) in &evaluated.failures {
+                errors.push(self.error(
+                    offsets.value(*row) as u64,
+                    format!("Error evaluating GROUP BY: {message}"),
+                ));
+            }
         }
         let keys = self.key_encoder.encode(&evaluated.arrays, rows, None)?;
         let partitions = self.writer.partition_count().max(1);
@@ -180,7 +189,9 @@ impl RepartitionTask {
                     .iter()
                     .map(|array| ScalarValue::try_from_array(array, row))
                     .collect::<datafusion::error::Result<Vec<_>>>()?;
-                if values.iter().any(ScalarValue::is_null) {
+                if self.routes_every_row && values.iter().any(ScalarValue::is_null) {
+                    target = Some(fallback);
+                } else if values.iter().any(ScalarValue::is_null) {
                     errors.push(self.error(
                         offset,
                         "GROUP BY expression evaluated to NULL: the row is excluded from the aggregation"
@@ -216,7 +227,7 @@ impl RepartitionTask {
                     placed.put(source_key, i64::from(target));
                 }
             }
-            if let (Some(target), Some(header)) = (target, header) {
+            if let Some(target) = target {
                 self.writer.send(forwarded(record, header), target)?;
                 sent += 1;
             }
@@ -242,11 +253,13 @@ fn durable(placed: &mut Option<KeyedStore<Vec<ScalarValue>, i64>>) -> Vec<&mut d
     }
 }
 
-/// The record as read (its key, value, time and headers), with its new key in the
-/// [`GROUP_KEY_HEADER`] header.
-fn forwarded(record: &ConsumedRecord, key: Vec<u8>) -> Record {
+/// The record as read (its key, value, time and headers), with its new key, when it has
+/// one, in the [`GROUP_KEY_HEADER`] header.
+fn forwarded(record: &ConsumedRecord, key: Option<Vec<u8>>) -> Record {
     let mut headers = record.headers.clone();
-    headers.push((GROUP_KEY_HEADER.to_string(), Some(key.into())));
+    if let Some(key) = key {
+        headers.push((GROUP_KEY_HEADER.to_string(), Some(key.into())));
+    }
     Record {
         key: record.key.clone(),
         value: record.value.clone(),

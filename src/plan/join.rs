@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::error::{PlanError, Result};
 use super::expr::{ExprCompiler, FunctionResolver, Typed};
+use super::join_partition::project_partitioned_join;
 use super::join_projection::project_join;
 use super::rewrite::rewrite;
 use super::scope::{Scope, ScopeColumn};
@@ -148,11 +149,6 @@ pub fn plan_join(
     if query.emit == Some(Emit::Final) {
         return Err(PlanError::Type(
             super::select::EMIT_FINAL_NEEDS_WINDOW.into(),
-        ));
-    }
-    if !query.partition_by.is_empty() {
-        return Err(PlanError::Unsupported(
-            "PARTITION BY on a join is not supported by Runnel yet".into(),
         ));
     }
     let lookup = |name: &Ident| -> Result<Arc<Source>> {
@@ -348,7 +344,15 @@ pub fn plan_join(
         functions,
     };
     let filter = plan_where(query, &compiler)?;
-    let output = project_join(query, &inputs, &scope, &key_parts, &compiler, sink)?;
+    let output = if query.partition_by.is_empty() {
+        project_join(query, &inputs, &scope, &key_parts, &compiler, sink)?
+    } else if left_kind == SourceKind::Table {
+        return Err(PlanError::Type(
+            "PARTITION BY is only supported on streams: a join of tables is a table, whose key changes only through GROUP BY.".into(),
+        ));
+    } else {
+        project_partitioned_join(query, &inputs, &key_parts, &compiler, sink)?
+    };
     Ok(JoinPlan {
         key_count: key_parts.len(),
         inputs,
@@ -458,7 +462,7 @@ fn column_refs(expr: &Expr) -> Vec<(Option<String>, String)> {
 }
 
 /// Qualifies every column of `expr` with the alias of the input it belongs to.
-fn qualify(expr: &Expr, inputs: &[&SourceInput]) -> Result<Expr> {
+pub(super) fn qualify(expr: &Expr, inputs: &[&SourceInput]) -> Result<Expr> {
     rewrite(expr, &mut |e| {
         let Expr::Column { source, name } = e else {
             return Ok(None);

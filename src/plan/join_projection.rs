@@ -11,9 +11,9 @@ use super::select::{OutputColumn, SourceInput};
 use crate::sql::ast::{Expr, Ident, Query, SelectItem};
 
 /// One select item after wildcard expansion: its explicit or default name.
-struct Item {
-    expr: Expr,
-    alias: Option<String>,
+pub(super) struct Item {
+    pub(super) expr: Expr,
+    pub(super) alias: Option<String>,
 }
 
 /// Expands, names and compiles the select list of a join over `scope`.
@@ -152,7 +152,11 @@ pub fn project_join(
 
 /// Wildcards become each input's key and value columns, qualified (a bare `*` starts
 /// with the synthesized key columns).
-fn expand(query: &Query, inputs: &[SourceInput], key_parts: &[KeyPart]) -> Result<Vec<Item>> {
+pub(super) fn expand(
+    query: &Query,
+    inputs: &[SourceInput],
+    key_parts: &[KeyPart],
+) -> Result<Vec<Item>> {
     let columns_of = |input: &SourceInput| -> Vec<Item> {
         let schema = &input.source.schema;
         schema
@@ -206,7 +210,7 @@ fn expand(query: &Query, inputs: &[SourceInput], key_parts: &[KeyPart]) -> Resul
 
 /// A column's name in the result: its own name, or `ALIAS_NAME` when another input has
 /// a column of that name too.
-fn default_name(source: Option<&Ident>, name: &Ident, inputs: &[SourceInput]) -> String {
+pub(super) fn default_name(source: Option<&Ident>, name: &Ident, inputs: &[SourceInput]) -> String {
     let owners: Vec<&SourceInput> = inputs
         .iter()
         .filter(|i| i.scope.resolve(None, name.as_str()).is_ok())

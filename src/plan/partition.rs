@@ -210,7 +210,7 @@ fn reads_only_keys(expr: &Expr, input: &SourceInput) -> bool {
 }
 
 /// Whether a key of type `ty` would hold a MAP, which ksqlDB refuses as a key.
-fn contains_map(ty: &SqlType) -> bool {
+pub(super) fn contains_map(ty: &SqlType) -> bool {
     match ty {
         SqlType::Map(..) => true,
         SqlType::Array(element) => contains_map(element),

@@ -1,11 +1,12 @@
-//! Re-keying through an internal `-repartition` topic: when a GROUP BY key is not the
-//! source's key, a first stage filters and routes each record to the partition of its new
-//! key, so that every group is aggregated by exactly one task.
+//! Re-keying through an internal `-repartition` topic: when a GROUP BY or join key is not
+//! the source's key, a first stage filters and routes each record to the partition of its
+//! new key, so that every group is aggregated (every join key joined) by exactly one task.
 
 use datafusion::logical_expr::Expr as DfExpr;
 
 use super::aggregate::AggregatePlan;
 use super::expr::Typed;
+use super::join::{JoinFlavor, JoinPlan};
 use super::select::SourceInput;
 
 /// ksqlDB's default `ksql.service.id`, the prefix of its internal topics.
@@ -19,9 +20,12 @@ pub const SERVICE_ID_PROPERTY: &str = "ksql.service.id";
 pub enum RepartitionSite {
     /// Before a GROUP BY on something other than the source key.
     GroupBy,
-    /// Before a join, on the left or right side whose key is not the join key.
+    /// Before a stream-stream join, on the left or right side whose key is not the
+    /// join key (or is in another key format than the other side's).
     JoinLeft,
     JoinRight,
+    /// Before a stream-table join, on the stream side.
+    Join,
 }
 
 impl RepartitionSite {
@@ -30,6 +34,7 @@ impl RepartitionSite {
             RepartitionSite::GroupBy => "Aggregate-GroupBy",
             RepartitionSite::JoinLeft => "Join-left",
             RepartitionSite::JoinRight => "Join-right",
+            RepartitionSite::Join => "Join",
         }
     }
 }
@@ -59,6 +64,7 @@ pub fn is_repartition_topic_of(topic: &str, query_id: &str) -> bool {
             RepartitionSite::GroupBy,
             RepartitionSite::JoinLeft,
             RepartitionSite::JoinRight,
+            RepartitionSite::Join,
         ]
         .iter()
         .any(|site| site.operation() == operation)
@@ -109,6 +115,75 @@ pub fn split_group_by(plan: &AggregatePlan) -> Option<(RepartitionPlan, Aggregat
     Some((stage, aggregate))
 }
 
+/// How the tasks of a join query are laid out.
+#[derive(Debug, Clone)]
+pub enum JoinLayout {
+    /// One task reads every partition of every input and re-keys in memory: N-way
+    /// joins (a later step's key is a column of an earlier result) and foreign-key joins.
+    Single,
+    /// A task per partition `p` joins partition `p` of both sides. A side whose join key
+    /// is not its key is first routed by join key through its internal topic.
+    PerPartition {
+        left: Option<RepartitionPlan>,
+        right: Option<RepartitionPlan>,
+    },
+}
+
+/// Whether `keys` are exactly `input`'s key columns, in order: its records then sit in
+/// the partition their join key hashes to.
+fn keyed_by(input: &SourceInput, keys: &[Typed]) -> bool {
+    let key_count = input.source.schema.key_columns().count();
+    key_count > 0
+        && keys.len() == key_count
+        && keys
+            .iter()
+            .enumerate()
+            .all(|(i, k)| k.expr == DfExpr::Column(input.scope.df_column(i)))
+}
+
+/// Lays out a join: a two-input join on keys, or whose stream sides can be re-keyed, runs
+/// a task per partition; anything else keeps the single task.
+pub fn join_layout(plan: &JoinPlan) -> JoinLayout {
+    let ([step], [left, right]) = (plan.steps.as_slice(), plan.inputs.as_slice()) else {
+        return JoinLayout::Single;
+    };
+    if matches!(step.flavor, JoinFlavor::TableTable { foreign: true }) {
+        return JoinLayout::Single;
+    }
+    let route = |input: &SourceInput, keys: &[Typed], site| RepartitionPlan {
+        input: input.clone(),
+        filter: None,
+        key: keys.to_vec(),
+        site,
+    };
+    let mut left_route = !keyed_by(left, &step.left_keys);
+    let mut right_route = !keyed_by(right, &step.right_keys);
+    // Keys hash alike only in one format: of two sides keyed in different formats, the
+    // right is re-keyed in the left one's, unless it is a table.
+    if !left_route && !right_route && left.source.key_format.kind != right.source.key_format.kind {
+        if right.source.is_table() {
+            left_route = true;
+        } else {
+            right_route = true;
+        }
+    }
+    // A table is materialized by its own key: it cannot be re-keyed.
+    if (left_route && left.source.is_table()) || (right_route && right.source.is_table()) {
+        return JoinLayout::Single;
+    }
+    JoinLayout::PerPartition {
+        left: left_route.then(|| {
+            let site = if right.source.is_table() {
+                RepartitionSite::Join
+            } else {
+                RepartitionSite::JoinLeft
+            };
+            route(left, &step.left_keys, site)
+        }),
+        right: right_route.then(|| route(right, &step.right_keys, RepartitionSite::JoinRight)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,5 +212,11 @@ mod tests {
         ));
         let right = repartition_topic_name("default_", "CSAS_J_2", RepartitionSite::JoinRight);
         assert!(is_repartition_topic_of(&right, "CSAS_J_2"));
+        let stream_table = repartition_topic_name("default_", "CSAS_J_2", RepartitionSite::Join);
+        assert_eq!(
+            stream_table,
+            "_confluent-ksql-default_query_CSAS_J_2-Join-repartition"
+        );
+        assert!(is_repartition_topic_of(&stream_table, "CSAS_J_2"));
     }
 }

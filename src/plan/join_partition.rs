@@ -1,0 +1,174 @@
+//! PARTITION BY over a join: the result is keyed by the partitioning expressions,
+//! evaluated over the joined row, instead of by the join key.
+//!
+//! A select item that is exactly partitioning expression `i` (after qualifying its
+//! columns with their input) becomes key column `i`. `SELECT *` expands to the joined
+//! stream as PARTITION BY sees it: each input's columns and its ROWTIME, ROWPARTITION and
+//! ROWOFFSET (`L_ROWTIME`...), after the partitioning expressions it does not hold.
+
+use super::error::{PlanError, Result};
+use super::expr::ExprCompiler;
+use super::join::{KeyPart, qualify};
+use super::join_projection::{Item, default_name, expand};
+use super::naming::ColumnNamer;
+use super::partition::contains_map;
+use super::select::{
+    OutputColumn, ROWOFFSET, ROWPARTITION, ROWTIME, SourceInput, join_and, missing_from_projection,
+};
+use crate::sql::ast::{Expr, Ident, Literal, Query, SelectItem};
+
+/// The output columns (key columns first, in PARTITION BY order) of a join whose result
+/// is re-keyed by `query.partition_by`.
+pub fn project_partitioned_join(
+    query: &Query,
+    inputs: &[SourceInput],
+    key_parts: &[KeyPart],
+    compiler: &ExprCompiler<'_>,
+    sink: &str,
+) -> Result<Vec<OutputColumn>> {
+    let all: Vec<&SourceInput> = inputs.iter().collect();
+    // Columns the inputs cannot resolve (a synthesized ROWKEY) are compared as written.
+    let normal = |e: &Expr| qualify(e, &all).unwrap_or_else(|_| e.clone());
+    let is_null = |e: &Expr| matches!(e, Expr::Literal(Literal::Null));
+    let partition_by: Vec<Expr> = if query.partition_by.iter().any(is_null) {
+        if query.partition_by.len() > 1 {
+            return Err(PlanError::Type(
+                "Cannot PARTITION BY multiple columns including NULL".into(),
+            ));
+        }
+        Vec::new()
+    } else {
+        query.partition_by.iter().map(normal).collect()
+    };
+    for expr in &partition_by {
+        let typed = compiler.compile(expr).map_err(|e| match e {
+            PlanError::UnknownColumn(name) => PlanError::Type(format!(
+                "PARTITION BY column '{name}' cannot be resolved. '{name}' must be a column in the source schema since PARTITION BY is applied on the input."
+            )),
+            other => other,
+        })?;
+        if contains_map(&typed.ty) {
+            return Err(PlanError::Type(format!(
+                "Map keys, including types that contain maps, are not supported as they may lead to unexpected behavior due to inconsistent serialization. Key column name: `{}`. Column type: {}. See https://github.com/confluentinc/ksql/issues/6621 for more.",
+                ColumnNamer::default().name_for(expr, &|_| false),
+                crate::format::ksql_type_name(&typed.ty)
+            )));
+        }
+    }
+
+    let mut items = expand(query, inputs, key_parts)?;
+    if query.select.contains(&SelectItem::Wildcard) {
+        for input in inputs {
+            for pseudo in [ROWTIME, ROWPARTITION, ROWOFFSET] {
+                if input
+                    .scope
+                    .resolve(Some(input.alias.as_str()), pseudo)
+                    .is_ok()
+                {
+                    items.push(Item {
+                        expr: Expr::Column {
+                            source: Some(Ident::new(input.alias.as_str())),
+                            name: Ident::new(pseudo),
+                        },
+                        alias: Some(format!("{}_{pseudo}", input.alias)),
+                    });
+                }
+            }
+        }
+    }
+    let normalized: Vec<Expr> = items.iter().map(|i| normal(&i.expr)).collect();
+    if query.select.contains(&SelectItem::Wildcard) {
+        let absent: Vec<Item> = partition_by
+            .iter()
+            .filter(|p| !normalized.contains(p))
+            .map(|p| Item {
+                expr: p.clone(),
+                alias: None,
+            })
+            .collect();
+        if !absent.is_empty() {
+            items.splice(0..0, absent);
+        }
+    }
+    let normalized: Vec<Expr> = items.iter().map(|i| normal(&i.expr)).collect();
+
+    let explicit: Vec<String> = items.iter().filter_map(|i| i.alias.clone()).collect();
+    let mut namer = ColumnNamer::default();
+    let mut names: Vec<String> = Vec::new();
+    for item in &items {
+        let name = match (&item.alias, &item.expr) {
+            (Some(a), _) => a.clone(),
+            (None, Expr::Column { source, name }) => default_name(source.as_ref(), name, inputs),
+            (None, expr) => namer.name_for(expr, &|n: &str| {
+                explicit.iter().any(|e| e == n) || names.iter().any(|v| v == n)
+            }),
+        };
+        names.push(name);
+    }
+
+    let mut keys: Vec<Vec<OutputColumn>> = vec![Vec::new(); partition_by.len()];
+    let mut values: Vec<OutputColumn> = Vec::new();
+    for ((item, expr), name) in items.iter().zip(&normalized).zip(names) {
+        if is_null(&item.expr) {
+            return Err(PlanError::Type(
+                "Can't infer a type of null. Please explicitly cast it to a required type, e.g. CAST(null AS VARCHAR).".into(),
+            ));
+        }
+        let typed = compiler.compile(&item.expr).map_err(|e| match e {
+            PlanError::UnknownColumn(name) => {
+                PlanError::Type(format!("SELECT column '{name}' cannot be resolved."))
+            }
+            other => other,
+        })?;
+        match partition_by.iter().position(|p| p == expr) {
+            Some(index) => keys[index].push(OutputColumn {
+                name,
+                expr: typed,
+                is_key: true,
+            }),
+            None => values.push(OutputColumn {
+                name,
+                expr: typed,
+                is_key: false,
+            }),
+        }
+    }
+
+    if let Some((expr, aliases)) = partition_by
+        .iter()
+        .zip(&keys)
+        .find(|(_, aliases)| aliases.len() > 1)
+    {
+        let names: Vec<&str> = aliases.iter().map(|c| c.name.as_str()).collect();
+        return Err(PlanError::Type(format!(
+            "The projection contains a key column (`{expr}`) more than once, aliased as: {}.",
+            join_and(&names)
+        )));
+    }
+    // ksqlDB names every partitioning expression when any one is missing.
+    if keys.iter().any(Vec::is_empty) {
+        let missing: Vec<String> = partition_by.iter().map(ToString::to_string).collect();
+        return Err(missing_from_projection(
+            sink,
+            "partitioning expression",
+            &missing,
+        ));
+    }
+    if values.is_empty() {
+        return Err(PlanError::Type(
+            "The projection contains no value columns.".into(),
+        ));
+    }
+    let output: Vec<OutputColumn> = keys.into_iter().flatten().chain(values).collect();
+    let mut seen: Vec<&str> = Vec::new();
+    for column in &output {
+        if seen.contains(&column.name.as_str()) {
+            return Err(PlanError::Type(format!(
+                "Duplicate value columns found in schema: `{}` {}",
+                column.name, column.expr.ty
+            )));
+        }
+        seen.push(&column.name);
+    }
+    Ok(output)
+}
