@@ -44,6 +44,9 @@ mod stream_run;
 struct InputReader {
     input: usize,
     reader: SourceReader,
+    /// Whether it reads the query's repartition topic rather than the source itself:
+    /// the router already counted those records in.
+    routed: bool,
 }
 
 /// A decoded source row waiting for its turn.
@@ -161,8 +164,13 @@ impl JoinTask {
         let mut nulls = Vec::new();
         for ((i, input), input_partitions) in plan.inputs.iter().enumerate().zip(partitions) {
             for (partition, start) in input_partitions {
+                let routed = partition.topic() != input.source.topic;
                 let reader = SourceReader::new(log, partition, group, start);
-                readers.push(InputReader { input: i, reader });
+                readers.push(InputReader {
+                    input: i,
+                    reader,
+                    routed,
+                });
             }
             decoders.push(SourceExec::try_new(input)?);
             let keys: &[Typed] = if i == 0 {
@@ -395,6 +403,11 @@ impl JoinTask {
             join.purge();
         }
         let count: usize = read.iter().map(|(_, records)| records.len()).sum();
+        let source_records: usize = read
+            .iter()
+            .filter(|(r, _)| !self.readers[*r].routed)
+            .map(|(_, records)| records.len())
+            .sum();
         read.retain(|(_, records)| !records.is_empty());
         match self.committer.clone() {
             Some(committer) => {
@@ -410,7 +423,7 @@ impl JoinTask {
             }
             None => self.sink.flush()?,
         }
-        self.metrics.records_in += count as u64;
+        self.metrics.records_in += source_records as u64;
         self.metrics.records_out += written as u64;
         self.metrics.errors += errors.len() as u64;
         self.errors.append(&mut errors);
