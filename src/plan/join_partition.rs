@@ -11,10 +11,8 @@ use super::expr::ExprCompiler;
 use super::join::{KeyPart, qualify};
 use super::join_projection::{Item, default_name, expand};
 use super::naming::ColumnNamer;
-use super::partition::contains_map;
-use super::select::{
-    OutputColumn, ROWOFFSET, ROWPARTITION, ROWTIME, SourceInput, join_and, missing_from_projection,
-};
+use super::partition::{PartitionedColumns, contains_map};
+use super::select::{OutputColumn, ROWOFFSET, ROWPARTITION, ROWTIME, SourceInput};
 use crate::sql::ast::{Expr, Ident, Literal, Query, SelectItem};
 
 /// The output columns (key columns first, in PARTITION BY order) of a join whose result
@@ -106,8 +104,7 @@ pub fn project_partitioned_join(
         names.push(name);
     }
 
-    let mut keys: Vec<Vec<OutputColumn>> = vec![Vec::new(); partition_by.len()];
-    let mut values: Vec<OutputColumn> = Vec::new();
+    let mut columns = PartitionedColumns::new(partition_by.len());
     for ((item, expr), name) in items.iter().zip(&normalized).zip(names) {
         if is_null(&item.expr) {
             return Err(PlanError::Type(
@@ -120,55 +117,8 @@ pub fn project_partitioned_join(
             }
             other => other,
         })?;
-        match partition_by.iter().position(|p| p == expr) {
-            Some(index) => keys[index].push(OutputColumn {
-                name,
-                expr: typed,
-                is_key: true,
-            }),
-            None => values.push(OutputColumn {
-                name,
-                expr: typed,
-                is_key: false,
-            }),
-        }
+        let position = partition_by.iter().position(|p| p == expr);
+        columns.place(position, name, typed);
     }
-
-    if let Some((expr, aliases)) = partition_by
-        .iter()
-        .zip(&keys)
-        .find(|(_, aliases)| aliases.len() > 1)
-    {
-        let names: Vec<&str> = aliases.iter().map(|c| c.name.as_str()).collect();
-        return Err(PlanError::Type(format!(
-            "The projection contains a key column (`{expr}`) more than once, aliased as: {}.",
-            join_and(&names)
-        )));
-    }
-    // ksqlDB names every partitioning expression when any one is missing.
-    if keys.iter().any(Vec::is_empty) {
-        let missing: Vec<String> = partition_by.iter().map(ToString::to_string).collect();
-        return Err(missing_from_projection(
-            sink,
-            "partitioning expression",
-            &missing,
-        ));
-    }
-    if values.is_empty() {
-        return Err(PlanError::Type(
-            "The projection contains no value columns.".into(),
-        ));
-    }
-    let output: Vec<OutputColumn> = keys.into_iter().flatten().chain(values).collect();
-    let mut seen: Vec<&str> = Vec::new();
-    for column in &output {
-        if seen.contains(&column.name.as_str()) {
-            return Err(PlanError::Type(format!(
-                "Duplicate value columns found in schema: `{}` {}",
-                column.name, column.expr.ty
-            )));
-        }
-        seen.push(&column.name);
-    }
-    Ok(output)
+    columns.finish(&partition_by, sink, ToString::to_string)
 }

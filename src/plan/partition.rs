@@ -7,7 +7,7 @@
 //! `PARTITION BY NULL` produces a stream without key columns.
 
 use super::error::{PlanError, Result};
-use super::expr::ExprCompiler;
+use super::expr::{ExprCompiler, Typed};
 use super::naming::ColumnNamer;
 use super::rewrite::{rewrite, unqualified};
 use super::select::{OutputColumn, SourceInput, in_clause, join_and, missing_from_projection};
@@ -120,8 +120,7 @@ fn project(
 
     let mut namer = ColumnNamer::default();
     let explicit: Vec<String> = items.iter().filter_map(|(a, _)| a.clone()).collect();
-    let mut keys: Vec<Vec<OutputColumn>> = vec![Vec::new(); partition_by.len()];
-    let mut values: Vec<OutputColumn> = Vec::new();
+    let mut columns = PartitionedColumns::new(partition_by.len());
     for (alias, expr) in &items {
         if matches!(expr, Expr::Literal(Literal::Null)) {
             return Err(PlanError::Type(
@@ -132,64 +131,102 @@ fn project(
         let name = match alias {
             Some(a) => a.clone(),
             None => namer.name_for(expr, &|n: &str| {
-                explicit.iter().any(|e| e == n) || values.iter().any(|v| v.name == n)
+                explicit.iter().any(|e| e == n) || columns.has_value_named(n)
             }),
         };
         let unqualified_expr = unqualified(expr);
-        match partition_by.iter().position(|p| *p == unqualified_expr) {
-            Some(index) => keys[index].push(OutputColumn {
+        let position = partition_by.iter().position(|p| *p == unqualified_expr);
+        columns.place(position, name, typed);
+    }
+    columns.finish(partition_by, sink, |expr| {
+        qualified(expr, &input.alias).to_string()
+    })
+}
+
+/// A PARTITION BY projection's columns: the select items that are partitioning
+/// expressions become key columns (one list per expression), the rest values.
+pub(super) struct PartitionedColumns {
+    keys: Vec<Vec<OutputColumn>>,
+    values: Vec<OutputColumn>,
+}
+
+impl PartitionedColumns {
+    pub(super) fn new(partitioning_expressions: usize) -> Self {
+        PartitionedColumns {
+            keys: vec![Vec::new(); partitioning_expressions],
+            values: Vec::new(),
+        }
+    }
+
+    /// Whether a value column already has this name (generated names skip taken ones).
+    pub(super) fn has_value_named(&self, name: &str) -> bool {
+        self.values.iter().any(|v| v.name == name)
+    }
+
+    /// Places a select item: a key when `position` names its partitioning expression.
+    pub(super) fn place(&mut self, position: Option<usize>, name: String, expr: Typed) {
+        match position {
+            Some(index) => self.keys[index].push(OutputColumn {
                 name,
-                expr: typed,
+                expr,
                 is_key: true,
             }),
-            None => values.push(OutputColumn {
+            None => self.values.push(OutputColumn {
                 name,
-                expr: typed,
+                expr,
                 is_key: false,
             }),
         }
     }
 
-    if let Some((expr, aliases)) = partition_by
-        .iter()
-        .zip(&keys)
-        .find(|(_, aliases)| aliases.len() > 1)
-    {
-        let names: Vec<&str> = aliases.iter().map(|c| c.name.as_str()).collect();
-        return Err(PlanError::Type(format!(
-            "The projection contains a key column (`{expr}`) more than once, aliased as: {}.",
-            join_and(&names)
-        )));
-    }
-    // ksqlDB names every partitioning expression when any one is missing.
-    if keys.iter().any(Vec::is_empty) {
-        let missing: Vec<String> = partition_by
+    /// The output, keys first, refused with ksqlDB's messages when a partitioning
+    /// expression is selected twice or not at all, when no value is left, or when two
+    /// columns share a name; `describe` prints a partitioning expression as ksqlDB does.
+    pub(super) fn finish(
+        self,
+        partition_by: &[Expr],
+        sink: &str,
+        describe: impl Fn(&Expr) -> String,
+    ) -> Result<Vec<OutputColumn>> {
+        let PartitionedColumns { keys, values } = self;
+        if let Some((expr, aliases)) = partition_by
             .iter()
-            .map(|expr| qualified(expr, &input.alias).to_string())
-            .collect();
-        return Err(missing_from_projection(
-            sink,
-            "partitioning expression",
-            &missing,
-        ));
-    }
-    if values.is_empty() {
-        return Err(PlanError::Type(
-            "The projection contains no value columns.".into(),
-        ));
-    }
-    let output: Vec<OutputColumn> = keys.into_iter().flatten().chain(values).collect();
-    let mut seen: Vec<&str> = Vec::new();
-    for column in &output {
-        if seen.contains(&column.name.as_str()) {
+            .zip(&keys)
+            .find(|(_, aliases)| aliases.len() > 1)
+        {
+            let names: Vec<&str> = aliases.iter().map(|c| c.name.as_str()).collect();
             return Err(PlanError::Type(format!(
-                "Duplicate value columns found in schema: `{}` {}",
-                column.name, column.expr.ty
+                "The projection contains a key column (`{expr}`) more than once, aliased as: {}.",
+                join_and(&names)
             )));
         }
-        seen.push(&column.name);
+        // ksqlDB names every partitioning expression when any one is missing.
+        if keys.iter().any(Vec::is_empty) {
+            let missing: Vec<String> = partition_by.iter().map(describe).collect();
+            return Err(missing_from_projection(
+                sink,
+                "partitioning expression",
+                &missing,
+            ));
+        }
+        if values.is_empty() {
+            return Err(PlanError::Type(
+                "The projection contains no value columns.".into(),
+            ));
+        }
+        let output: Vec<OutputColumn> = keys.into_iter().flatten().chain(values).collect();
+        let mut seen: Vec<&str> = Vec::new();
+        for column in &output {
+            if seen.contains(&column.name.as_str()) {
+                return Err(PlanError::Type(format!(
+                    "Duplicate value columns found in schema: `{}` {}",
+                    column.name, column.expr.ty
+                )));
+            }
+            seen.push(&column.name);
+        }
+        Ok(output)
     }
-    Ok(output)
 }
 
 /// Whether `expr` reads no column but the source's key columns.
