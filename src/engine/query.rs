@@ -6,7 +6,7 @@ use crate::catalog::ddl::{check_known_properties, property_map};
 use crate::catalog::{LogicalSchema, QueryInfo, Source, WindowInfo};
 use crate::exec::{AggregateTask, JoinTask, RepartitionTask, SelectTask};
 use crate::format::{FormatKind, FormatSpec, SerdePart};
-use crate::log::TopicConfig;
+use crate::log::{Partition, Topic, TopicConfig};
 use crate::plan::repartition::{
     DEFAULT_SERVICE_ID, JoinLayout, RepartitionPlan, RepartitionSite, SERVICE_ID_PROPERTY,
     join_layout, repartition_topic_name, split_group_by,
@@ -313,7 +313,7 @@ impl Engine {
         let (join_changelogs, mut router_changelogs) =
             changelog.partitions().split_at(count as usize);
         let mut tasks = Vec::new();
-        let mut sides: Vec<Vec<(Arc<crate::log::Partition>, u64)>> = Vec::new();
+        let mut sides: Vec<Vec<(Arc<Partition>, u64)>> = Vec::new();
         for (route, source) in routes.iter().zip(&sources) {
             let Some(stage) = route else {
                 sides.push(
@@ -328,22 +328,7 @@ impl Engine {
             let repartition = self.repartition_topic(id, stage.site, count)?;
             let (mine, rest) = router_changelogs.split_at(source.partition_count() as usize);
             router_changelogs = rest;
-            for (partition, changelog) in source.partitions().iter().zip(mine) {
-                let start = self.start_offset(partition);
-                tasks.push(QueryTask::Repartition(RepartitionTask::try_new(
-                    &self.log,
-                    &self.session,
-                    stage,
-                    hash_format,
-                    (
-                        Arc::clone(partition),
-                        Arc::clone(&repartition),
-                        Arc::clone(changelog),
-                    ),
-                    id,
-                    start,
-                )?));
-            }
+            tasks.extend(self.routers(id, stage, hash_format, source, &repartition, mine)?);
             sides.push(
                 repartition
                     .partitions()
@@ -496,6 +481,38 @@ impl Engine {
         self.register_query(id, sql, &plan.input.source.name, &sink, tasks)
     }
 
+    /// One router per partition of `source`, each writing `stage`'s records to
+    /// `repartition` by murmur2 of the new key in `hash_format`, with its changelog
+    /// partition from `changelogs` (in source partition order).
+    fn routers(
+        &self,
+        id: &str,
+        stage: &RepartitionPlan,
+        hash_format: &FormatSpec,
+        source: &Topic,
+        repartition: &Arc<Topic>,
+        changelogs: &[Arc<Partition>],
+    ) -> Result<Vec<QueryTask>> {
+        let mut routers = Vec::new();
+        for (partition, changelog) in source.partitions().iter().zip(changelogs) {
+            let start = self.start_offset(partition);
+            routers.push(QueryTask::Repartition(RepartitionTask::try_new(
+                &self.log,
+                &self.session,
+                stage,
+                hash_format,
+                (
+                    Arc::clone(partition),
+                    Arc::clone(repartition),
+                    Arc::clone(changelog),
+                ),
+                id,
+                start,
+            )?));
+        }
+        Ok(routers)
+    }
+
     /// The tasks of a GROUP BY whose key is not the source key: one per source partition
     /// routing records to the internal repartition topic by group (as many partitions as
     /// the source), then one aggregating each partition of that topic. The query's
@@ -513,23 +530,14 @@ impl Engine {
         let changelog = self.query_changelog(id, 2 * count)?;
         let changelogs = changelog.partitions();
         let (aggregate_changelogs, router_changelogs) = changelogs.split_at(count as usize);
-        let mut tasks = Vec::new();
-        for (partition, changelog) in source.partitions().iter().zip(router_changelogs) {
-            let start = self.start_offset(partition);
-            tasks.push(QueryTask::Repartition(RepartitionTask::try_new(
-                &self.log,
-                &self.session,
-                stage,
-                &sink.key_format,
-                (
-                    Arc::clone(partition),
-                    Arc::clone(&repartition),
-                    Arc::clone(changelog),
-                ),
-                id,
-                start,
-            )?));
-        }
+        let mut tasks = self.routers(
+            id,
+            stage,
+            &sink.key_format,
+            &source,
+            &repartition,
+            router_changelogs,
+        )?;
         for (partition, changelog) in repartition.partitions().iter().zip(aggregate_changelogs) {
             tasks.push(QueryTask::Aggregate(
                 AggregateTask::try_new(
@@ -568,7 +576,7 @@ impl Engine {
     }
 
     /// Where a new query starts reading a partition, per `auto.offset.reset`.
-    fn start_offset(&self, partition: &crate::log::Partition) -> u64 {
+    fn start_offset(&self, partition: &Partition) -> u64 {
         let from_latest = self
             .property(AUTO_OFFSET_RESET)
             .is_none_or(|v| v.eq_ignore_ascii_case("latest"));
