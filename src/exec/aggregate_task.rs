@@ -15,7 +15,7 @@ use datafusion::execution::SessionState;
 use super::aggregate_exec::{AggregateExec, AggregateRow};
 use super::change::{ChangeBatch, RowKind};
 use super::error::{ExecError, Result};
-use super::eval::{Evaluator, predicate_mask};
+use super::eval::{Evaluator, predicate_mask, where_passes};
 use super::processing_log::ProcessingError;
 use super::repartition_task::group_key_of;
 use super::select_task::TaskMetrics;
@@ -290,19 +290,9 @@ impl AggregateTask {
         let offsets = int64_column(&batch.rows, ROWOFFSET)?;
         let rowtimes = int64_column(&batch.rows, ROWTIME)?;
         // Rows that pass the filter and evaluate; a TABLE row that does not is a delete.
-        let mut passes = vec![true; rows];
-        if let Some(filter) = &self.filter {
-            let evaluated = filter.evaluate(&batch.rows)?;
-            let mask = predicate_mask(&evaluated.arrays[0])?;
-            for (row, pass) in passes.iter_mut().enumerate() {
-                *pass = mask.value(row);
-            }
-            for (row, message) in &evaluated.failures {
-                let offset = offsets.value(*row) as u64;
-                errors.push(self.error(offset, format!("Error evaluating WHERE: {message}")));
-                passes[*row] = false;
-            }
-        }
+        let passes = where_passes(self.filter.as_ref(), &batch.rows, |row, message| {
+            errors.push(self.error(offsets.value(row) as u64, message))
+        })?;
         let evaluated = self.inputs.evaluate(&batch.rows)?;
         for (row, message) in &evaluated.failures {
             let offset = offsets.value(*row) as u64;

@@ -233,6 +233,28 @@ impl PhysicalExpr for NullOnError {
     }
 }
 
+/// Which rows of `rows` pass `filter` (every row when there is none). A row whose
+/// WHERE fails to evaluate does not pass; `failed` gets its index and the message.
+pub fn where_passes(
+    filter: Option<&Evaluator>,
+    rows: &RecordBatch,
+    mut failed: impl FnMut(usize, String),
+) -> Result<Vec<bool>> {
+    let mut passes = vec![true; rows.num_rows()];
+    if let Some(filter) = filter {
+        let evaluated = filter.evaluate(rows)?;
+        let mask = predicate_mask(&evaluated.arrays[0])?;
+        for (row, pass) in passes.iter_mut().enumerate() {
+            *pass = mask.value(row);
+        }
+        for (row, message) in evaluated.failures {
+            failed(row, format!("Error evaluating WHERE: {message}"));
+            passes[row] = false;
+        }
+    }
+    Ok(passes)
+}
+
 /// A predicate's result as a keep-mask where NULL counts as false.
 pub fn predicate_mask(result: &ArrayRef) -> Result<BooleanArray> {
     let booleans = result

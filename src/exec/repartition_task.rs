@@ -17,7 +17,7 @@ use datafusion::execution::SessionState;
 use super::aggregate_task::int64_column;
 use super::change::{ChangeBatch, RowKind};
 use super::error::{ExecError, Result};
-use super::eval::{Evaluator, predicate_mask};
+use super::eval::{Evaluator, where_passes};
 use super::processing_log::ProcessingError;
 use super::repartition_writer::RepartitionWriter;
 use super::select_task::TaskMetrics;
@@ -144,21 +144,9 @@ impl RepartitionTask {
         let rows = batch.num_rows();
         let offsets = int64_column(&batch.rows, ROWOFFSET)?;
         let rowtimes = int64_column(&batch.rows, ROWTIME)?;
-        let mut passes = vec![true; rows];
-        if let Some(filter) = &self.filter {
-            let evaluated = filter.evaluate(&batch.rows)?;
-            let mask = predicate_mask(&evaluated.arrays[0])?;
-            for (row, pass) in passes.iter_mut().enumerate() {
-                *pass = mask.value(row);
-            }
-            for (row, message) in &evaluated.failures {
-                errors.push(self.error(
-                    offsets.value(*row) as u64,
-                    format!("Error evaluating WHERE: {message}"),
-                ));
-                passes[*row] = false;
-            }
-        }
+        let passes = where_passes(self.filter.as_ref(), &batch.rows, |row, message| {
+            errors.push(self.error(offsets.value(row) as u64, message))
+        })?;
         // The key is computed here only (a function may answer differently on a second
         // call): it travels with the record in a header, and rows whose key fails or is
         // NULL are reported and dropped here, as ksqlDB's repartition does.
