@@ -9,7 +9,7 @@
 use super::error::{PlanError, Result};
 use super::expr::ExprCompiler;
 use super::join::{KeyPart, qualify};
-use super::join_projection::{Item, default_name, expand};
+use super::join_projection::{Item, expand, item_names};
 use super::naming::ColumnNamer;
 use super::partition::{PartitionedColumns, contains_map};
 use super::select::{OutputColumn, ROWOFFSET, ROWPARTITION, ROWTIME, SourceInput};
@@ -90,19 +90,7 @@ pub fn project_partitioned_join(
     }
     let normalized: Vec<Expr> = items.iter().map(|i| normal(&i.expr)).collect();
 
-    let explicit: Vec<String> = items.iter().filter_map(|i| i.alias.clone()).collect();
-    let mut namer = ColumnNamer::default();
-    let mut names: Vec<String> = Vec::new();
-    for item in &items {
-        let name = match (&item.alias, &item.expr) {
-            (Some(a), _) => a.clone(),
-            (None, Expr::Column { source, name }) => default_name(source.as_ref(), name, inputs),
-            (None, expr) => namer.name_for(expr, &|n: &str| {
-                explicit.iter().any(|e| e == n) || names.iter().any(|v| v == n)
-            }),
-        };
-        names.push(name);
-    }
+    let names = item_names(&items, inputs);
 
     let mut columns = PartitionedColumns::new(partition_by.len());
     for ((item, expr), name) in items.iter().zip(&normalized).zip(names) {

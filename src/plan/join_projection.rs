@@ -26,19 +26,7 @@ pub fn project_join(
     sink: &str,
 ) -> Result<Vec<OutputColumn>> {
     let items = expand(query, inputs, key_parts)?;
-    let explicit: Vec<String> = items.iter().filter_map(|i| i.alias.clone()).collect();
-    let mut namer = ColumnNamer::default();
-    let mut names: Vec<String> = Vec::new();
-    for item in &items {
-        let name = match (&item.alias, &item.expr) {
-            (Some(a), _) => a.clone(),
-            (None, Expr::Column { source, name }) => default_name(source.as_ref(), name, inputs),
-            (None, expr) => namer.name_for(expr, &|n: &str| {
-                explicit.iter().any(|e| e == n) || names.iter().any(|v| v == n)
-            }),
-        };
-        names.push(name);
-    }
+    let names = item_names(&items, inputs);
 
     // Which key part each item carries: the items selecting the part's most preferred
     // column that is selected at all (the synthesized key, then the left side's
@@ -206,6 +194,25 @@ pub(super) fn expand(
         }
     }
     Ok(items)
+}
+
+/// Each select item's output name: its alias, a column's own name (prefixed as ksqlDB
+/// prefixes joined columns), or a generated `KSQL_COL_n` that no other name takes.
+pub(super) fn item_names(items: &[Item], inputs: &[SourceInput]) -> Vec<String> {
+    let explicit: Vec<String> = items.iter().filter_map(|i| i.alias.clone()).collect();
+    let mut namer = ColumnNamer::default();
+    let mut names: Vec<String> = Vec::new();
+    for item in items {
+        let name = match (&item.alias, &item.expr) {
+            (Some(a), _) => a.clone(),
+            (None, Expr::Column { source, name }) => default_name(source.as_ref(), name, inputs),
+            (None, expr) => namer.name_for(expr, &|n: &str| {
+                explicit.iter().any(|e| e == n) || names.iter().any(|v| v == n)
+            }),
+        };
+        names.push(name);
+    }
+    names
 }
 
 /// A column's name in the result: its own name, or `ALIAS_NAME` when another input has
