@@ -11,7 +11,7 @@ use super::expr::ExprCompiler;
 use super::join::{KeyPart, qualify};
 use super::join_projection::{Item, expand, item_names};
 use super::naming::ColumnNamer;
-use super::partition::{PartitionedColumns, contains_map};
+use super::partition::{PartitionedColumns, compile_partitioning, contains_map};
 use super::select::{OutputColumn, ROWOFFSET, ROWPARTITION, ROWTIME, SourceInput};
 use crate::sql::ast::{Expr, Ident, Literal, Query, SelectItem};
 
@@ -39,12 +39,7 @@ pub fn project_partitioned_join(
         query.partition_by.iter().map(normal).collect()
     };
     for expr in &partition_by {
-        let typed = compiler.compile(expr).map_err(|e| match e {
-            PlanError::UnknownColumn(name) => PlanError::Type(format!(
-                "PARTITION BY column '{name}' cannot be resolved. '{name}' must be a column in the source schema since PARTITION BY is applied on the input."
-            )),
-            other => other,
-        })?;
+        let typed = compile_partitioning(compiler, expr)?;
         if contains_map(&typed.ty) {
             return Err(PlanError::Type(format!(
                 "Map keys, including types that contain maps, are not supported as they may lead to unexpected behavior due to inconsistent serialization. Key column name: `{}`. Column type: {}. See https://github.com/confluentinc/ksql/issues/6621 for more.",

@@ -62,12 +62,7 @@ pub fn plan_partition_by(
     }
     let mut key_only = Vec::with_capacity(partition_by.len());
     for expr in &partition_by {
-        let typed = compiler.compile(expr).map_err(|e| match e {
-            PlanError::UnknownColumn(name) => PlanError::Type(format!(
-                "PARTITION BY column '{name}' cannot be resolved. '{name}' must be a column in the source schema since PARTITION BY is applied on the input."
-            )),
-            other => other,
-        })?;
+        let typed = compile_partitioning(compiler, expr)?;
         if contains_map(&typed.ty) {
             let name = ColumnNamer::default().name_for(expr, &|_| false);
             return Err(PlanError::Type(format!(
@@ -140,6 +135,17 @@ fn project(
     }
     columns.finish(partition_by, sink, |expr| {
         qualified(expr, &input.alias).to_string()
+    })
+}
+
+/// Compiles a partitioning expression over the input, with ksqlDB's message for a
+/// column the input does not have.
+pub(super) fn compile_partitioning(compiler: &ExprCompiler<'_>, expr: &Expr) -> Result<Typed> {
+    compiler.compile(expr).map_err(|e| match e {
+        PlanError::UnknownColumn(name) => PlanError::Type(format!(
+            "PARTITION BY column '{name}' cannot be resolved. '{name}' must be a column in the source schema since PARTITION BY is applied on the input."
+        )),
+        other => other,
     })
 }
 
