@@ -8,6 +8,8 @@ use bytes::Bytes;
 use super::batch::{
     BATCH_HEADER_LEN, BatchInfo, CRC_START, LOG_OVERHEAD, MAGIC_V2, NO_PRODUCER_ID,
 };
+use super::record::AppendRecord;
+#[cfg(test)]
 use super::record::Record;
 use super::varint::{MAX_VARLONG_LEN, SliceWriter, field_len, varlong_len};
 
@@ -102,10 +104,10 @@ impl<'a> BatchBuilder<'a> {
     /// Appends `records` at the offset deltas that follow the records pushed so far; a
     /// record without a timestamp gets `default_timestamp`. The caller keeps a batch
     /// below 2^31 records.
-    pub fn push_all(&mut self, records: &[Record], default_timestamp: i64) {
+    pub fn push_all<R: AppendRecord>(&mut self, records: &[R], default_timestamp: i64) {
         let room: usize = records
             .iter()
-            .map(|r| max_encoded_len(r.key.as_deref(), r.value.as_deref(), &r.headers))
+            .map(|r| max_encoded_len(r.key(), r.value(), r.headers()))
             .sum();
         let limit = self.end + room;
         self.make_room(limit);
@@ -116,15 +118,15 @@ impl<'a> BatchBuilder<'a> {
         let mut max_timestamp = self.max_timestamp;
         let mut offset_delta = self.count;
         for record in records {
-            let timestamp = record.timestamp.unwrap_or(default_timestamp);
+            let timestamp = record.timestamp().unwrap_or(default_timestamp);
             let base_ts = *base_timestamp.get_or_insert(timestamp);
             max_timestamp = max_timestamp.max(timestamp);
             let fields = RecordFields {
                 offset_delta,
                 ts_delta: timestamp.wrapping_sub(base_ts),
-                key: record.key.as_deref(),
-                value: record.value.as_deref(),
-                headers: &record.headers,
+                key: record.key(),
+                value: record.value(),
+                headers: record.headers(),
             };
             end = write_record(buf, end, &fields);
             offset_delta = offset_delta.wrapping_add(1);

@@ -118,7 +118,9 @@ pub use options::{FlushPolicy, LogOptions};
 pub use partition::{Partition, PartitionInfo};
 pub use partitioner::{Partitioner, murmur2, partition_for_key};
 pub use producer::Producer;
-pub use record::{ConsumedRecord, OffsetRange, ReadLimits, Record, TopicPartition};
+pub use record::{
+    AppendRecord, ConsumedRecord, OffsetRange, ReadLimits, Record, RecordRef, TopicPartition,
+};
 pub use segment::RecoveryNote;
 pub use storage::{Faults, FaultyStorage, FsStorage, Storage, StorageFile};
 pub use store::{LOG_SUBDIR, Log};
