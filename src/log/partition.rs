@@ -280,6 +280,9 @@ impl Partition {
         if durable && writer.unsynced {
             self.sync_active(writer, &sealed, now)?;
         }
+        sealed
+            .release_reserved()
+            .map_err(|e| LogError::io("releasing the space reserved by", &sealed.path, e))?;
         sealed.write_index_files(storage, durable)?;
         let segment = Arc::new(Segment::create(storage, &self.dir, base_offset, now)?);
         if durable {
