@@ -16,8 +16,11 @@
 //!
 //! # Segment files (`.log`)
 //!
-//! A segment is a sequence of batches and nothing else. Every batch is a Kafka
-//! RecordBatch v2; all integers are big-endian:
+//! A segment is a sequence of batches and nothing else; its size is the end of its last
+//! batch. The active segment reserves disk blocks beyond its end (`fallocate` with
+//! `KEEP_SIZE`, from 64 KiB up to 8 MiB ahead as it grows), which the file size does not
+//! show and sealing gives back: appends then skip the file system's per-page block
+//! allocation. Every batch is a Kafka RecordBatch v2; all integers are big-endian:
 //!
 //! | bytes | field                 | value written by Runnel                           |
 //! |-------|-----------------------|---------------------------------------------------|
