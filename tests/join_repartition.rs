@@ -131,3 +131,103 @@ fn a_join_on_both_keys_needs_no_internal_topic() {
         ["{\"A\":1,\"B\":3}", "{\"A\":2,\"B\":4}"]
     );
 }
+
+/// Orders keyed by order id, joined on their user id with payments keyed by user id and
+/// with users: a three-way join whose first input is re-keyed.
+fn orders(range: std::ops::Range<u32>) -> String {
+    range
+        .map(|i| {
+            format!(
+                "INSERT INTO ORDERS (ID, UID, N, ROWTIME) VALUES ('o{i}', 'u{}', {i}, {});
+                INSERT INTO PAYMENTS (UID, P, ROWTIME) VALUES ('u{}', {i}, {});",
+                i % 5,
+                100 + i,
+                i % 5,
+                100 + i
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_three_way_join_routes_its_rekeyed_input_per_partition_across_restarts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut engine = open(dir.path());
+    let users: String = (0..5)
+        .map(|u| format!("INSERT INTO USERS (ID, NAME, ROWTIME) VALUES ('u{u}', 'name{u}', {u});"))
+        .collect();
+    engine
+        .execute(&format!(
+            "SET 'auto.offset.reset' = 'earliest';
+            CREATE TABLE USERS (ID STRING PRIMARY KEY, NAME STRING) WITH (KAFKA_TOPIC='users', PARTITIONS=4, VALUE_FORMAT='JSON');
+            CREATE STREAM ORDERS (ID STRING KEY, UID STRING, N INT) WITH (KAFKA_TOPIC='orders', PARTITIONS=3, VALUE_FORMAT='JSON');
+            CREATE STREAM PAYMENTS (UID STRING KEY, P INT) WITH (KAFKA_TOPIC='payments', PARTITIONS=4, VALUE_FORMAT='JSON');
+            {users}
+            CREATE STREAM OUTPUT AS SELECT O.UID AS UID, N, P, NAME FROM ORDERS O
+              JOIN PAYMENTS Y WITHIN 0 SECONDS ON O.UID = Y.UID
+              JOIN USERS U ON O.UID = U.ID;
+            {}",
+            orders(0..10)
+        ))
+        .expect("statements run");
+    engine.run_until_idle().expect("runs");
+    let internal = topics_ending(&engine, "-repartition");
+    assert_eq!(internal.len(), 1, "{internal:?}");
+    assert!(
+        internal[0].ends_with("-L_Join-left-repartition"),
+        "the first join's left side, named as ksqlDB names it: {internal:?}"
+    );
+    let repartition = engine.log().existing_topic(&internal[0]).expect("topic");
+    assert_eq!(
+        repartition.partition_count(),
+        4,
+        "as many partitions as the inputs that stay put"
+    );
+    drop(engine);
+
+    let mut engine = open(dir.path());
+    engine.execute(&orders(10..25)).expect("inserts run");
+    engine.run_until_idle().expect("runs");
+    // Each order meets the one payment of its own time (WITHIN 0 SECONDS).
+    let expected: Vec<String> = {
+        let mut rows: Vec<String> = (0..25)
+            .map(|i| format!("{{\"N\":{i},\"P\":{i},\"NAME\":\"name{}\"}}", i % 5))
+            .collect();
+        rows.sort();
+        rows
+    };
+    assert_eq!(sorted_values(&engine, "OUTPUT"), expected);
+
+    let id = engine
+        .catalog()
+        .queries()
+        .map(|q| q.id.clone())
+        .next()
+        .expect("a query runs");
+    engine
+        .execute(&format!("TERMINATE {id};"))
+        .expect("terminates");
+    assert!(topics_ending(&engine, "-repartition").is_empty());
+}
+
+#[test]
+fn a_three_way_join_needing_no_internal_topic_refuses_mismatched_partition_counts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut engine = open(dir.path());
+    let refused = engine.execute(
+        "CREATE STREAM A (ID STRING KEY, X INT) WITH (KAFKA_TOPIC='a', PARTITIONS=4, VALUE_FORMAT='JSON');
+        CREATE STREAM B (ID STRING KEY, Y INT) WITH (KAFKA_TOPIC='b', PARTITIONS=4, VALUE_FORMAT='JSON');
+        CREATE TABLE C (ID STRING PRIMARY KEY, Z INT) WITH (KAFKA_TOPIC='c', PARTITIONS=2, VALUE_FORMAT='JSON');
+        CREATE STREAM OUTPUT AS SELECT B.ID AS ID, X, Y, Z FROM A JOIN B WITHIN 1 SECOND ON A.ID = B.ID JOIN C ON B.ID = C.ID;",
+    );
+    let message = refused.expect_err("refused").to_string();
+    assert!(
+        message.contains("Can't join `A` with `C` since the number of partitions don't match"),
+        "{message}"
+    );
+    assert!(
+        engine.catalog().source("OUTPUT").is_none(),
+        "a refused join creates no sink"
+    );
+    assert!(topics_ending(&engine, "-repartition").is_empty());
+}

@@ -7,9 +7,10 @@ use crate::catalog::{LogicalSchema, QueryInfo, Source, WindowInfo};
 use crate::exec::{AggregateTask, JoinTask, RepartitionTask, SelectTask};
 use crate::format::{FormatKind, FormatSpec, SerdePart};
 use crate::log::{Partition, Topic, TopicConfig};
+use crate::plan::join_layout::{JoinLayout, join_layout};
 use crate::plan::repartition::{
-    DEFAULT_SERVICE_ID, JoinLayout, RepartitionPlan, RepartitionSite, SERVICE_ID_PROPERTY,
-    join_layout, repartition_topic_name, split_group_by,
+    DEFAULT_SERVICE_ID, RepartitionPlan, RepartitionSite, SERVICE_ID_PROPERTY,
+    repartition_topic_name, split_group_by,
 };
 use crate::plan::{
     AggregatePlan, JoinPlan, SelectPlan, SourceInput, is_aggregate_query, plan_aggregate,
@@ -218,25 +219,44 @@ impl Engine {
         self.start_join(id, sql, &plan, &sink)
     }
 
-    /// ksqlDB's check that inputs joined on their keys have as many partitions each: a
-    /// task joins partition `p` of one with partition `p` of the other.
+    /// ksqlDB's checks before a join starts: no table would need re-keying, and the
+    /// inputs that stay in their own partitions have as many partitions each, since a
+    /// task joins partition `p` of every input.
     fn check_co_partitioning(&self, plan: &JoinPlan) -> Result<()> {
-        if !plan.steps.first().is_some_and(|s| s.co_partitioned) {
+        let staying: Vec<&SourceInput> = match join_layout(plan)? {
+            JoinLayout::PerPartition { routes, .. } => plan
+                .inputs
+                .iter()
+                .zip(&routes)
+                .filter(|(_, route)| route.is_none())
+                .map(|(input, _)| input)
+                .collect(),
+            // One task reads everything, but ksqlDB still refuses a first join on both
+            // keys of inputs that differ in partition count.
+            JoinLayout::Single if plan.steps.first().is_some_and(|s| s.co_partitioned) => {
+                plan.inputs.iter().take(2).collect()
+            }
+            JoinLayout::Single => Vec::new(),
+        };
+        let mut staying = staying.into_iter();
+        let Some(first) = staying.next() else {
             return Ok(());
-        }
+        };
         let count = |input: &SourceInput| -> Result<u32> {
             Ok(self
                 .log
                 .existing_topic(&input.source.topic)?
                 .partition_count())
         };
-        let (left, right) = (&plan.inputs[0], &plan.inputs[1]);
-        let (l, r) = (count(left)?, count(right)?);
-        if l != r {
-            return Err(EngineError::Statement(format!(
-                "Can't join `{}` with `{}` since the number of partitions don't match. `{}` partitions = {l}; `{}` partitions = {r}. Please repartition either one so that the number of partitions match.",
-                left.source.name, right.source.name, left.source.name, right.source.name
-            )));
+        let expected = count(first)?;
+        for other in staying {
+            let found = count(other)?;
+            if found != expected {
+                return Err(EngineError::Statement(partition_mismatch(
+                    (first, expected),
+                    (other, found),
+                )));
+            }
         }
         Ok(())
     }
@@ -249,8 +269,8 @@ impl Engine {
         plan: &JoinPlan,
         sink: &Arc<Source>,
     ) -> Result<Outcome> {
-        let tasks = if let JoinLayout::PerPartition { left, right } = join_layout(plan) {
-            self.partitioned_join(&id, plan, [left, right], sink)?
+        let tasks = if let JoinLayout::PerPartition { routes, hash_input } = join_layout(plan)? {
+            self.partitioned_join(&id, plan, (&routes, hash_input), sink)?
         } else {
             let changelog = self.query_changelog(&id, 1)?;
             let task =
@@ -276,33 +296,39 @@ impl Engine {
         })
     }
 
-    /// The tasks of a two-input join partitioned by its key: a router per partition of
-    /// each side in `routes` (re-keying it by join key into its internal topic, with as
-    /// many partitions as the other side, hashed in the other side's key format), then a
-    /// join task per partition number reading that partition of both sides. The query's
-    /// changelog has a partition per task: the joins' first, the routers' after.
+    /// The tasks of a join partitioned by its key: a router per partition of each input
+    /// with a route (re-keying it by join key into its internal topic, with as many
+    /// partitions as the inputs that stay put, hashed in `hash_input`'s key format), then
+    /// a join task per partition number reading that partition of every input. The
+    /// query's changelog has a partition per task: the joins' first, the routers' after,
+    /// in input order.
     fn partitioned_join(
         &mut self,
         id: &str,
         plan: &JoinPlan,
-        routes: [Option<RepartitionPlan>; 2],
+        (routes, hash_input): (&[Option<RepartitionPlan>], usize),
         sink: &Arc<Source>,
     ) -> Result<Vec<QueryTask>> {
-        let sources = [
-            self.log.existing_topic(&plan.inputs[0].source.topic)?,
-            self.log.existing_topic(&plan.inputs[1].source.topic)?,
-        ];
-        let [left_count, right_count] = [0, 1].map(|i| sources[i].partition_count());
-        let count = match (&routes[0], &routes[1]) {
-            (Some(_), None) => right_count,
-            (None, Some(_)) => left_count,
-            _ => left_count.max(right_count),
-        };
-        // Both routers of a join on value columns hash in the left side's key format.
-        let hash_format = match &routes {
-            [Some(_), None] => &plan.inputs[1].source.key_format,
-            _ => &plan.inputs[0].source.key_format,
-        };
+        let sources = plan
+            .inputs
+            .iter()
+            .map(|input| self.log.existing_topic(&input.source.topic))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        // The inputs that stay put share one partition count (checked before the sink
+        // was created); when every input is routed, the largest one's count.
+        let staying = sources
+            .iter()
+            .zip(routes)
+            .find(|(_, route)| route.is_none())
+            .map(|(source, _)| source.partition_count());
+        let count = staying.unwrap_or_else(|| {
+            sources
+                .iter()
+                .map(|s| s.partition_count())
+                .max()
+                .unwrap_or(1)
+        });
+        let hash_format = &plan.inputs[hash_input].source.key_format;
         let routers: u32 = routes
             .iter()
             .zip(&sources)
@@ -340,17 +366,16 @@ impl Engine {
         for (p, changelog) in join_changelogs.iter().enumerate() {
             let partitions = sides
                 .iter()
-                .map(|side| side.get(p).map(|(partition, start)| (Arc::clone(partition), *start)))
-                .map(|found| {
-                    found.map(|f| vec![f]).ok_or_else(|| {
-                        EngineError::Statement(format!(
-                            "Can't join `{}` with `{}` since the number of partitions don't match. `{}` partitions = {left_count}; `{}` partitions = {right_count}. Please repartition either one so that the number of partitions match.",
-                            plan.inputs[0].source.name,
-                            plan.inputs[1].source.name,
-                            plan.inputs[0].source.name,
-                            plan.inputs[1].source.name
-                        ))
-                    })
+                .zip(&plan.inputs)
+                .map(|(side, input)| {
+                    side.get(p)
+                        .map(|(partition, start)| vec![(Arc::clone(partition), *start)])
+                        .ok_or_else(|| {
+                            EngineError::Statement(format!(
+                                "the join of query {id} has no partition {p} of `{}` (a bug: partition counts were checked)",
+                                input.source.name
+                            ))
+                        })
                 })
                 .collect::<Result<Vec<_>>>()?;
             tasks.push(QueryTask::Join(
@@ -758,4 +783,16 @@ fn quoted_schema(schema: &crate::catalog::LogicalSchema) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// ksqlDB's refusal of a join whose inputs joined on their keys differ in partition
+/// count: no task could hold every partition that rows meeting on a key sit in.
+fn partition_mismatch(
+    (left, left_count): (&SourceInput, u32),
+    (right, right_count): (&SourceInput, u32),
+) -> String {
+    let (l, r) = (&left.source.name, &right.source.name);
+    format!(
+        "Can't join `{l}` with `{r}` since the number of partitions don't match. `{l}` partitions = {left_count}; `{r}` partitions = {right_count}. Please repartition either one so that the number of partitions match."
+    )
 }

@@ -1,10 +1,11 @@
 //! The task of a join query: reads its partitions of the inputs, feeds the rows in time
 //! order through the join steps, then filters, projects and writes the results.
 //!
-//! A two-input join whose sides are partitioned by the join key (directly, or through
-//! an internal `-repartition` topic) runs a task per partition number, each reading that
-//! partition of both sides ([`JoinTask::over_partitions`]). Other joins (N-way, foreign
-//! key) run one task over every partition ([`JoinTask::try_new`]), re-keying in memory.
+//! A join whose inputs are partitioned by the join key (directly, or through an internal
+//! `-repartition` topic) runs a task per partition number, each reading that partition
+//! of every input ([`JoinTask::over_partitions`]). Other joins (foreign key first, or an
+//! N-way join re-keyed between steps) run one task over every partition
+//! ([`JoinTask::try_new`]), re-keying in memory.
 //!
 //! With a changelog ([`JoinTask::with_changelog`]) the steps' state, what the result
 //! table published and every input partition's position are committed together with

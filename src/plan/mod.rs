@@ -5,6 +5,7 @@ pub mod error;
 pub mod expr;
 pub mod functions;
 pub mod join;
+pub mod join_layout;
 pub mod join_partition;
 pub mod join_projection;
 pub mod naming;

@@ -6,7 +6,6 @@ use datafusion::logical_expr::Expr as DfExpr;
 
 use super::aggregate::AggregatePlan;
 use super::expr::Typed;
-use super::join::{JoinFlavor, JoinPlan};
 use super::select::SourceInput;
 
 /// ksqlDB's default `ksql.service.id`, the prefix of its internal topics.
@@ -21,21 +20,33 @@ pub enum RepartitionSite {
     /// Before a GROUP BY on something other than the source key.
     GroupBy,
     /// Before a stream-stream join, on the left or right side whose key is not the
-    /// join key (or is in another key format than the other side's).
-    JoinLeft,
-    JoinRight,
+    /// join key (or is in another key format than the other side's). `depth` counts the
+    /// joins that follow this one in an N-way join: ksqlDB prefixes an inner join's name
+    /// with `L_` once per enclosing join.
+    JoinLeft {
+        depth: usize,
+    },
+    JoinRight {
+        depth: usize,
+    },
     /// Before a stream-table join, on the stream side.
-    Join,
+    Join {
+        depth: usize,
+    },
 }
 
+/// The operations whose internal topics a query may have, without their `L_` prefixes.
+const OPERATIONS: [&str; 4] = ["Aggregate-GroupBy", "Join-left", "Join-right", "Join"];
+
 impl RepartitionSite {
-    fn operation(self) -> &'static str {
-        match self {
-            RepartitionSite::GroupBy => "Aggregate-GroupBy",
-            RepartitionSite::JoinLeft => "Join-left",
-            RepartitionSite::JoinRight => "Join-right",
-            RepartitionSite::Join => "Join",
-        }
+    fn operation(self) -> String {
+        let (depth, operation) = match self {
+            RepartitionSite::GroupBy => (0, OPERATIONS[0]),
+            RepartitionSite::JoinLeft { depth } => (depth, OPERATIONS[1]),
+            RepartitionSite::JoinRight { depth } => (depth, OPERATIONS[2]),
+            RepartitionSite::Join { depth } => (depth, OPERATIONS[3]),
+        };
+        format!("{}{operation}", "L_".repeat(depth))
     }
 }
 
@@ -59,15 +70,11 @@ pub fn is_repartition_topic_of(topic: &str, query_id: &str) -> bool {
     };
     let marker = format!("query_{query_id}-");
     rest.find(&marker).is_some_and(|at| {
-        let operation = &rest[at + marker.len()..];
-        [
-            RepartitionSite::GroupBy,
-            RepartitionSite::JoinLeft,
-            RepartitionSite::JoinRight,
-            RepartitionSite::Join,
-        ]
-        .iter()
-        .any(|site| site.operation() == operation)
+        let mut operation = &rest[at + marker.len()..];
+        while let Some(inner) = operation.strip_prefix("L_") {
+            operation = inner;
+        }
+        OPERATIONS.contains(&operation)
     })
 }
 
@@ -115,75 +122,6 @@ pub fn split_group_by(plan: &AggregatePlan) -> Option<(RepartitionPlan, Aggregat
     Some((stage, aggregate))
 }
 
-/// How the tasks of a join query are laid out.
-#[derive(Debug, Clone)]
-pub enum JoinLayout {
-    /// One task reads every partition of every input and re-keys in memory: N-way
-    /// joins (a later step's key is a column of an earlier result) and foreign-key joins.
-    Single,
-    /// A task per partition `p` joins partition `p` of both sides. A side whose join key
-    /// is not its key is first routed by join key through its internal topic.
-    PerPartition {
-        left: Option<RepartitionPlan>,
-        right: Option<RepartitionPlan>,
-    },
-}
-
-/// Whether `keys` are exactly `input`'s key columns, in order: its records then sit in
-/// the partition their join key hashes to.
-fn keyed_by(input: &SourceInput, keys: &[Typed]) -> bool {
-    let key_count = input.source.schema.key_columns().count();
-    key_count > 0
-        && keys.len() == key_count
-        && keys
-            .iter()
-            .enumerate()
-            .all(|(i, k)| k.expr == DfExpr::Column(input.scope.df_column(i)))
-}
-
-/// Lays out a join: a two-input join on keys, or whose stream sides can be re-keyed, runs
-/// a task per partition; anything else keeps the single task.
-pub fn join_layout(plan: &JoinPlan) -> JoinLayout {
-    let ([step], [left, right]) = (plan.steps.as_slice(), plan.inputs.as_slice()) else {
-        return JoinLayout::Single;
-    };
-    if matches!(step.flavor, JoinFlavor::TableTable { foreign: true }) {
-        return JoinLayout::Single;
-    }
-    let route = |input: &SourceInput, keys: &[Typed], site| RepartitionPlan {
-        input: input.clone(),
-        filter: None,
-        key: keys.to_vec(),
-        site,
-    };
-    let mut left_route = !keyed_by(left, &step.left_keys);
-    let mut right_route = !keyed_by(right, &step.right_keys);
-    // Keys hash alike only in one format: of two sides keyed in different formats, the
-    // right is re-keyed in the left one's, unless it is a table.
-    if !left_route && !right_route && left.source.key_format.kind != right.source.key_format.kind {
-        if right.source.is_table() {
-            left_route = true;
-        } else {
-            right_route = true;
-        }
-    }
-    // A table is materialized by its own key: it cannot be re-keyed.
-    if (left_route && left.source.is_table()) || (right_route && right.source.is_table()) {
-        return JoinLayout::Single;
-    }
-    JoinLayout::PerPartition {
-        left: left_route.then(|| {
-            let site = if right.source.is_table() {
-                RepartitionSite::Join
-            } else {
-                RepartitionSite::JoinLeft
-            };
-            route(left, &step.left_keys, site)
-        }),
-        right: right_route.then(|| route(right, &step.right_keys, RepartitionSite::JoinRight)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,7 +133,7 @@ mod tests {
             "_confluent-ksql-default_query_CTAS_COUNTS_3-Aggregate-GroupBy-repartition"
         );
         assert_eq!(
-            repartition_topic_name("svc_", "CSAS_J_1", RepartitionSite::JoinLeft),
+            repartition_topic_name("svc_", "CSAS_J_1", RepartitionSite::JoinLeft { depth: 0 }),
             "_confluent-ksql-svc_query_CSAS_J_1-Join-left-repartition"
         );
     }
@@ -210,13 +148,36 @@ mod tests {
             "_runnel-CTAS_A_1-changelog",
             "CTAS_A_1"
         ));
-        let right = repartition_topic_name("default_", "CSAS_J_2", RepartitionSite::JoinRight);
+        let right = repartition_topic_name(
+            "default_",
+            "CSAS_J_2",
+            RepartitionSite::JoinRight { depth: 0 },
+        );
         assert!(is_repartition_topic_of(&right, "CSAS_J_2"));
-        let stream_table = repartition_topic_name("default_", "CSAS_J_2", RepartitionSite::Join);
+        let stream_table =
+            repartition_topic_name("default_", "CSAS_J_2", RepartitionSite::Join { depth: 0 });
         assert_eq!(
             stream_table,
             "_confluent-ksql-default_query_CSAS_J_2-Join-repartition"
         );
         assert!(is_repartition_topic_of(&stream_table, "CSAS_J_2"));
+    }
+
+    #[test]
+    fn an_inner_join_of_an_n_way_join_is_prefixed_once_per_enclosing_join() {
+        let inner = repartition_topic_name(
+            "default_",
+            "CSAS_J_3",
+            RepartitionSite::JoinLeft { depth: 2 },
+        );
+        assert_eq!(
+            inner,
+            "_confluent-ksql-default_query_CSAS_J_3-L_L_Join-left-repartition"
+        );
+        assert!(is_repartition_topic_of(&inner, "CSAS_J_3"));
+        assert!(!is_repartition_topic_of(
+            "_confluent-ksql-default_query_CSAS_J_3-L_Other-repartition",
+            "CSAS_J_3"
+        ));
     }
 }
