@@ -317,3 +317,57 @@ fn interval_flush_syncs_only_when_due_and_never_policy_never_syncs() {
         "FlushPolicy::Never never fsyncs"
     );
 }
+
+#[test]
+fn space_reserved_ahead_of_the_active_segment_is_never_data_and_is_released_when_sealed() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let allocated = |path: &Path| std::fs::metadata(path).expect("metadata").blocks() * 512;
+    let size = |path: &Path| std::fs::metadata(path).expect("metadata").len();
+    // Blocks a file of this size takes without anything reserved beyond its end.
+    let plain_blocks = |path: &Path| size(path).next_multiple_of(4096) + 4096;
+    let expected = {
+        let log = Log::open(dir.path(), LogOptions::ephemeral()).expect("open");
+        let config = TopicConfig::from_pairs(&["segment.bytes=100000"]).expect("config");
+        let topic = log.create_topic("t", config).expect("create");
+        let partition = topic.partition(0).expect("partition");
+        for i in 0..60 {
+            let batch: Vec<Record> = (0..100).map(|j| record(100 * i + j)).collect();
+            partition.append(&batch).expect("append");
+        }
+        let files = segment_files(dir.path());
+        assert!(files.len() >= 2, "the test needs a sealed segment");
+        let (active, sealed) = files.split_last().expect("segments");
+        let active_bytes =
+            partition.info().size_bytes - sealed.iter().map(|f| size(f)).sum::<u64>();
+        assert_eq!(
+            size(active),
+            active_bytes,
+            "reserved space is not part of the file"
+        );
+        // Where the file system can reserve (ext4, xfs, tmpfs), the active segment has.
+        let reserves = allocated(active) > plain_blocks(active);
+        eprintln!(
+            "file system reserves space ahead: {reserves} ({} allocated for {} bytes)",
+            allocated(active),
+            size(active)
+        );
+        for file in sealed {
+            assert!(
+                allocated(file) <= plain_blocks(file),
+                "{} keeps {} bytes allocated for {} bytes",
+                file.display(),
+                allocated(file),
+                size(file)
+            );
+        }
+        read_all(&log, "t").expect("read")
+    };
+    assert_eq!(expected.len(), 6000);
+    let log = Log::open(dir.path(), LogOptions::ephemeral()).expect("reopen");
+    assert_eq!(read_all(&log, "t").expect("read after reopen"), expected);
+    let partition = log.partition("t", 0).expect("partition");
+    partition
+        .append(&[record(6000)])
+        .expect("append after reopen");
+}

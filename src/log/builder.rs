@@ -8,6 +8,8 @@ use bytes::Bytes;
 use super::batch::{
     BATCH_HEADER_LEN, BatchInfo, CRC_START, LOG_OVERHEAD, MAGIC_V2, NO_PRODUCER_ID,
 };
+use super::record::AppendRecord;
+#[cfg(test)]
 use super::record::Record;
 use super::varint::{MAX_VARLONG_LEN, SliceWriter, field_len, varlong_len};
 
@@ -68,9 +70,7 @@ impl<'a> BatchBuilder<'a> {
     /// Grows `out` to at least `len` bytes.
     fn make_room(&mut self, len: usize) {
         if self.out.len() < len {
-            // Doubling keeps the zeroing of new space linear in the batch size.
-            let grown = len.max(2 * self.out.len());
-            self.out.resize(grown, 0);
+            grow(self.out, len);
         }
     }
 
@@ -102,29 +102,32 @@ impl<'a> BatchBuilder<'a> {
     /// Appends `records` at the offset deltas that follow the records pushed so far; a
     /// record without a timestamp gets `default_timestamp`. The caller keeps a batch
     /// below 2^31 records.
-    pub fn push_all(&mut self, records: &[Record], default_timestamp: i64) {
-        let room: usize = records
-            .iter()
-            .map(|r| max_encoded_len(r.key.as_deref(), r.value.as_deref(), &r.headers))
-            .sum();
-        let limit = self.end + room;
+    pub fn push_all<R: AppendRecord>(&mut self, records: &[R], default_timestamp: i64) {
+        // Room for a typical batch in one step; a record that may not fit grows it.
+        let mut limit = self.end + records.len() * (MAX_VARLONG_LEN + MAX_FRAMING + 128);
         self.make_room(limit);
         // The loop keeps the builder's state in locals: it runs once per record.
-        let buf = &mut self.out[..limit];
+        let mut buf = &mut self.out[..limit];
         let mut end = self.end;
         let mut base_timestamp = self.base_timestamp;
         let mut max_timestamp = self.max_timestamp;
         let mut offset_delta = self.count;
         for record in records {
-            let timestamp = record.timestamp.unwrap_or(default_timestamp);
+            let room = max_encoded_len(record.key(), record.value(), record.headers());
+            if end + room > limit {
+                limit = (end + room).max(2 * limit);
+                grow(self.out, limit);
+                buf = &mut self.out[..limit];
+            }
+            let timestamp = record.timestamp().unwrap_or(default_timestamp);
             let base_ts = *base_timestamp.get_or_insert(timestamp);
             max_timestamp = max_timestamp.max(timestamp);
             let fields = RecordFields {
                 offset_delta,
                 ts_delta: timestamp.wrapping_sub(base_ts),
-                key: record.key.as_deref(),
-                value: record.value.as_deref(),
-                headers: &record.headers,
+                key: record.key(),
+                value: record.value(),
+                headers: record.headers(),
             };
             end = write_record(buf, end, &fields);
             offset_delta = offset_delta.wrapping_add(1);
@@ -167,6 +170,14 @@ impl<'a> BatchBuilder<'a> {
             records_count: self.count,
         }
     }
+}
+
+/// Grows `out` to at least `len` bytes; doubling keeps the zeroing of new space linear
+/// in the batch size.
+#[cold]
+fn grow(out: &mut Vec<u8>, len: usize) {
+    let grown = len.max(2 * out.len());
+    out.resize(grown, 0);
 }
 
 /// What one record's encoding is made of.
@@ -288,13 +299,15 @@ mod tests {
         }
         let expected = builder.finish((records.len() - 1) as u32, 0);
 
-        // Scratch left from a larger earlier batch must not leak into this one.
-        let mut reused = vec![0xAB; 200_000];
-        let mut builder = BatchBuilder::overwrite(&mut reused, 7);
-        builder.push_all(&records, 99);
-        let info = builder.finish((records.len() - 1) as u32, 0);
-        assert_eq!(info, expected);
-        assert_eq!(&reused[..info.len], &one_by_one[..]);
+        // Scratch left from a larger earlier batch must not leak into this one, and a
+        // buffer too small for the batch grows in the middle of it.
+        for mut reused in [vec![0xAB; 200_000], Vec::new()] {
+            let mut builder = BatchBuilder::overwrite(&mut reused, 7);
+            builder.push_all(&records, 99);
+            let info = builder.finish((records.len() - 1) as u32, 0);
+            assert_eq!(info, expected);
+            assert_eq!(&reused[..info.len], &one_by_one[..]);
+        }
 
         let header = BatchHeader::parse(&one_by_one).expect("header parses");
         assert!(crc_matches(&one_by_one, &header));

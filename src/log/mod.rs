@@ -16,8 +16,11 @@
 //!
 //! # Segment files (`.log`)
 //!
-//! A segment is a sequence of batches and nothing else. Every batch is a Kafka
-//! RecordBatch v2; all integers are big-endian:
+//! A segment is a sequence of batches and nothing else; its size is the end of its last
+//! batch. The active segment reserves disk blocks beyond its end (`fallocate` with
+//! `KEEP_SIZE`, from 64 KiB up to 8 MiB ahead as it grows), which the file size does not
+//! show and sealing gives back: appends then skip the file system's per-page block
+//! allocation. Every batch is a Kafka RecordBatch v2; all integers are big-endian:
 //!
 //! | bytes | field                 | value written by Runnel                           |
 //! |-------|-----------------------|---------------------------------------------------|
@@ -118,7 +121,9 @@ pub use options::{FlushPolicy, LogOptions};
 pub use partition::{Partition, PartitionInfo};
 pub use partitioner::{Partitioner, murmur2, partition_for_key};
 pub use producer::Producer;
-pub use record::{ConsumedRecord, OffsetRange, ReadLimits, Record, TopicPartition};
+pub use record::{
+    AppendRecord, ConsumedRecord, OffsetRange, ReadLimits, Record, RecordRef, TopicPartition,
+};
 pub use segment::RecoveryNote;
 pub use storage::{Faults, FaultyStorage, FsStorage, Storage, StorageFile};
 pub use store::{LOG_SUBDIR, Log};

@@ -13,7 +13,7 @@ use super::config::TopicConfig;
 use super::error::{LogError, Result};
 use super::options::{FlushPolicy, LogOptions};
 use super::read_arena::ReadArena;
-use super::record::{ConsumedRecord, OffsetRange, ReadLimits, Record};
+use super::record::{AppendRecord, ConsumedRecord, OffsetRange, ReadLimits, Record, RecordRef};
 use super::segment::{self, RecoveryNote, Segment};
 
 /// State only the (single) writer touches.
@@ -184,6 +184,15 @@ impl Partition {
 
     /// Appends the records as one batch and returns the offsets they were given.
     pub fn append(&self, records: &[Record]) -> Result<OffsetRange> {
+        self.append_batch(records)
+    }
+
+    /// [`Partition::append`] for records whose parts are borrowed.
+    pub fn append_refs(&self, records: &[RecordRef<'_>]) -> Result<OffsetRange> {
+        self.append_batch(records)
+    }
+
+    fn append_batch<R: AppendRecord>(&self, records: &[R]) -> Result<OffsetRange> {
         if records.is_empty() {
             return Err(self.invalid_append("a batch needs at least one record"));
         }
@@ -271,6 +280,9 @@ impl Partition {
         if durable && writer.unsynced {
             self.sync_active(writer, &sealed, now)?;
         }
+        sealed
+            .release_reserved()
+            .map_err(|e| LogError::io("releasing the space reserved by", &sealed.path, e))?;
         sealed.write_index_files(storage, durable)?;
         let segment = Arc::new(Segment::create(storage, &self.dir, base_offset, now)?);
         if durable {

@@ -29,6 +29,63 @@ impl Record {
     }
 }
 
+/// A record whose parts are borrowed: what a producer that encodes many records into
+/// one buffer appends, without a `Bytes` per key and value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordRef<'a> {
+    pub key: Option<&'a [u8]>,
+    /// `None` is a tombstone.
+    pub value: Option<&'a [u8]>,
+    pub timestamp: Option<i64>,
+    pub headers: &'a [(String, Option<Bytes>)],
+}
+
+/// What the append path reads of a record: [`Record`] and [`RecordRef`] both append.
+pub trait AppendRecord {
+    fn key(&self) -> Option<&[u8]>;
+    fn value(&self) -> Option<&[u8]>;
+    fn timestamp(&self) -> Option<i64>;
+    fn headers(&self) -> &[(String, Option<Bytes>)];
+}
+
+impl AppendRecord for Record {
+    #[inline(always)]
+    fn key(&self) -> Option<&[u8]> {
+        self.key.as_deref()
+    }
+    #[inline(always)]
+    fn value(&self) -> Option<&[u8]> {
+        self.value.as_deref()
+    }
+    #[inline(always)]
+    fn timestamp(&self) -> Option<i64> {
+        self.timestamp
+    }
+    #[inline(always)]
+    fn headers(&self) -> &[(String, Option<Bytes>)] {
+        &self.headers
+    }
+}
+
+impl AppendRecord for RecordRef<'_> {
+    #[inline(always)]
+    fn key(&self) -> Option<&[u8]> {
+        self.key
+    }
+    #[inline(always)]
+    fn value(&self) -> Option<&[u8]> {
+        self.value
+    }
+    #[inline(always)]
+    fn timestamp(&self) -> Option<i64> {
+        self.timestamp
+    }
+    #[inline(always)]
+    fn headers(&self) -> &[(String, Option<Bytes>)] {
+        self.headers
+    }
+}
+
 /// A record read back from a partition, with its offset and its (resolved) timestamp.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsumedRecord {

@@ -16,6 +16,14 @@ pub trait StorageFile: Send + Sync + Debug {
     fn sync_data(&self) -> io::Result<()>;
     fn set_len(&self, len: u64) -> io::Result<()>;
     fn size(&self) -> io::Result<u64>;
+    /// Allocates disk blocks for `position..position + len` without changing the file's
+    /// size, so that appends there need not allocate blocks page by page (the way
+    /// RocksDB reserves its log files). A hint: a storage that cannot do it does nothing.
+    /// `set_len` to the current size releases what was reserved beyond it.
+    fn reserve(&self, position: u64, len: u64) -> io::Result<()> {
+        let _ = (position, len);
+        Ok(())
+    }
 }
 
 /// File-system operations the log uses.
@@ -96,6 +104,15 @@ impl StorageFile for FsFile {
     }
     fn size(&self) -> io::Result<u64> {
         Ok(self.0.metadata()?.len())
+    }
+    #[cfg(target_os = "linux")]
+    fn reserve(&self, position: u64, len: u64) -> io::Result<()> {
+        use rustix::fs::{FallocateFlags, fallocate};
+        match fallocate(&self.0, FallocateFlags::KEEP_SIZE, position, len) {
+            // File systems without fallocate (tmpfs of old kernels, some FUSE ones).
+            Err(rustix::io::Errno::OPNOTSUPP) => Ok(()),
+            result => result.map_err(io::Error::from),
+        }
     }
 }
 
@@ -196,6 +213,9 @@ impl StorageFile for FaultyFile {
     }
     fn size(&self) -> io::Result<u64> {
         self.inner.size()
+    }
+    fn reserve(&self, position: u64, len: u64) -> io::Result<()> {
+        self.inner.reserve(position, len)
     }
 }
 
