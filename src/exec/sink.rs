@@ -3,15 +3,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Int64Array};
-use bytes::Bytes;
-
 use super::change::RowKind;
 use super::error::{ExecError, Result};
 use super::source::EventTimeReader;
 use crate::catalog::{Source, WindowType};
-use crate::format::{self, RecordEncoder, SerdePart};
-use crate::log::{Producer, Record, Topic, partition_for_key};
+use crate::format::{self, EncodedBatch, RecordEncoder, SerdePart};
+use crate::log::{Producer, Topic, partition_for_key};
+use arrow::array::{ArrayRef, Int64Array};
 
 /// Writes a query's output to its sink: key columns to the record key (with the
 /// window appended for windowed output), value columns to the value, ROWTIME to the
@@ -38,6 +36,10 @@ pub struct SinkExec {
     /// Where records without a key go: fixed per task, so a replayed batch sends them
     /// where the first run did; unset, the producer's sticky partitioner picks.
     null_key_partition: Option<u32>,
+    /// The encoded keys and values of the last batch, reused so that encoding a batch
+    /// allocates nothing once the buffers have grown.
+    keys: EncodedBatch,
+    values: EncodedBatch,
 }
 
 impl SinkExec {
@@ -61,6 +63,8 @@ impl SinkExec {
             skipped: Vec::new(),
             already_written: BTreeMap::new(),
             null_key_partition: None,
+            keys: EncodedBatch::default(),
+            values: EncodedBatch::default(),
             producer: Producer::new(topic),
             key: RecordEncoder::try_new(&sink.key_format, SerdePart::Key, &key_columns)?,
             value: RecordEncoder::try_new(&sink.value_format, SerdePart::Value, &value_columns)?,
@@ -173,28 +177,33 @@ impl SinkExec {
                 all_null && (key_columns.len() == 1 || !self.computed_key)
             })
             .collect();
-        let keys = self.key.encode(&key_columns, rows, Some(&null_keys))?;
+        self.key
+            .encode_batch(&key_columns, rows, Some(&null_keys), &mut self.keys)?;
         let deletes: Vec<bool> = kinds.iter().map(|k| *k == RowKind::Delete).collect();
-        let values = self
-            .value
-            .encode(&pick(&self.value_positions), rows, Some(&deletes))?;
+        self.value.encode_batch(
+            &pick(&self.value_positions),
+            rows,
+            Some(&deletes),
+            &mut self.values,
+        )?;
         self.skipped.clear();
+        let partitions = self.producer.topic().partition_count();
         let mut written = 0;
-        for (row, (key, value)) in keys.into_iter().zip(values).enumerate() {
-            if kinds[row] == RowKind::UpdateBefore {
+        for (row, kind) in kinds.iter().enumerate() {
+            if *kind == RowKind::UpdateBefore {
                 continue;
             }
-            let key = match (self.window, windows) {
-                (Some(kind), Some((starts, ends))) => {
-                    Some(Bytes::from(super::source::windowed_key(
-                        key.as_deref().unwrap_or(&[]),
-                        kind,
-                        starts.value(row),
-                        ends.value(row),
-                    )))
-                }
-                _ => key,
+            let key = self.keys.payload(row);
+            let windowed = match (self.window, windows) {
+                (Some(kind), Some((starts, ends))) => Some(super::source::windowed_key(
+                    key.unwrap_or(&[]),
+                    kind,
+                    starts.value(row),
+                    ends.value(row),
+                )),
+                _ => None,
             };
+            let key = windowed.as_deref().or(key);
             let timestamp = match &self.event_time {
                 Some((position, reader)) => match reader.read(columns[*position].as_ref(), row) {
                     Ok(millis) => millis,
@@ -205,14 +214,7 @@ impl SinkExec {
                 },
                 None => rowtimes.value(row),
             };
-            let record = Record {
-                key,
-                value,
-                timestamp: Some(timestamp),
-                headers: Vec::new(),
-            };
-            let partitions = self.producer.topic().partition_count();
-            let partition = match record.key.as_deref() {
+            let partition = match key {
                 Some(key) => Some(partition_for_key(key, partitions)),
                 None => self.null_key_partition,
             };
@@ -223,7 +225,8 @@ impl SinkExec {
                 }
                 continue;
             }
-            self.producer.send(record, partition)?;
+            self.producer
+                .send_parts(key, self.values.payload(row), timestamp, partition)?;
             written += 1;
         }
         Ok(written)

@@ -7,6 +7,7 @@ use super::column_builder::ColumnBuilder;
 use super::delimited::decode_delimited;
 use super::error::{FormatError, Result, RowError};
 use super::json_decode::{decode_json, decode_json_row_into};
+use super::json_scan::{JsonRowScanner, Scan};
 use super::kafka::decode_kafka;
 use super::schema::Column;
 use super::shape::{Shape, shape_of};
@@ -53,16 +54,24 @@ pub struct RecordDecoder {
     part: SerdePart,
     columns: Vec<Column>,
     shape: Shape,
+    /// For a JSON object shape: the fast path for flat records.
+    scanner: Option<JsonRowScanner>,
 }
 
 impl RecordDecoder {
     /// Validates that `spec` can carry `columns` as the `part` of records.
     pub fn try_new(spec: &FormatSpec, part: SerdePart, columns: &[Column]) -> Result<Self> {
+        let shape = shape_of(spec, part, columns)?;
+        let scanner = match &shape {
+            Shape::JsonObject(SqlType::Struct(fields)) => Some(JsonRowScanner::new(fields)),
+            _ => None,
+        };
         Ok(RecordDecoder {
             kind: spec.kind,
             part,
             columns: columns.to_vec(),
-            shape: shape_of(spec, part, columns)?,
+            shape,
+            scanner,
         })
     }
 
@@ -124,7 +133,18 @@ impl RecordDecoder {
         for (row, payload) in payloads.iter().enumerate() {
             if let (Shape::JsonObject(row_type), Some(bytes)) = (&self.shape, payload) {
                 scratch.iter_mut().for_each(|c| *c = Cell::Null);
-                let decoded = decode_json_row_into(bytes, row_type, &mut scratch);
+                let scanned = match &self.scanner {
+                    Some(scanner) => scanner.scan_into(bytes, &mut scratch),
+                    None => Scan::Fallback,
+                };
+                let decoded = match scanned {
+                    Scan::Object => Ok(true),
+                    Scan::Null => Ok(false),
+                    Scan::Fallback => {
+                        scratch.iter_mut().for_each(|c| *c = Cell::Null);
+                        decode_json_row_into(bytes, row_type, &mut scratch)
+                    }
+                };
                 null_records.push(matches!(decoded, Ok(false)));
                 match decoded {
                     Ok(true) => {

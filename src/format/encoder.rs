@@ -117,6 +117,25 @@ impl RecordEncoder {
         num_rows: usize,
         null_records: Option<&[bool]>,
     ) -> Result<Vec<Option<Bytes>>> {
+        let mut batch = EncodedBatch::default();
+        self.encode_batch(arrays, num_rows, null_records, &mut batch)?;
+        let buffer = Bytes::from(batch.buffer);
+        Ok(batch
+            .ranges
+            .into_iter()
+            .map(|range| range.map(|r| buffer.slice(r)))
+            .collect())
+    }
+
+    /// [`RecordEncoder::encode`] into `batch`, whose buffers are reused: after the first
+    /// batches, encoding allocates nothing.
+    pub fn encode_batch(
+        &self,
+        arrays: &[ArrayRef],
+        num_rows: usize,
+        null_records: Option<&[bool]>,
+        batch: &mut EncodedBatch,
+    ) -> Result<()> {
         let error = |message: String| FormatError::Serialize {
             part: self.part,
             message,
@@ -128,9 +147,14 @@ impl RecordEncoder {
                 self.columns.len()
             )));
         }
-        let mut ranges: Vec<Option<Range<usize>>> = Vec::with_capacity(num_rows);
-        let mut buffer = Vec::new();
-        let mut text = String::new();
+        batch.buffer.clear();
+        batch.ranges.clear();
+        batch.ranges.reserve(num_rows);
+        let EncodedBatch {
+            buffer,
+            ranges,
+            text,
+        } = batch;
         let readers = arrays
             .iter()
             .zip(&self.columns)
@@ -157,16 +181,37 @@ impl RecordEncoder {
                 buffer.reserve(buffer.len() * num_rows);
             }
             let start = buffer.len();
-            let present = self
-                .encode_into(&cells, &mut buffer, &mut text)
-                .map_err(error)?;
+            let present = self.encode_into(&cells, buffer, text).map_err(error)?;
             ranges.push(present.then(|| start..buffer.len()));
         }
-        let buffer = Bytes::from(buffer);
-        Ok(ranges
-            .into_iter()
-            .map(|range| range.map(|r| buffer.slice(r)))
-            .collect())
+        Ok(())
+    }
+}
+
+/// The payloads of one batch of rows: one buffer and each row's range in it.
+#[derive(Debug, Default)]
+pub struct EncodedBatch {
+    buffer: Vec<u8>,
+    /// Per row, where its payload is in `buffer`; `None` for a null payload.
+    ranges: Vec<Option<Range<usize>>>,
+    /// Scratch text for the text formats, kept to be allocated once.
+    text: String,
+}
+
+impl EncodedBatch {
+    /// How many rows were encoded.
+    pub fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    /// The payload of `row`; `None` for a null payload or a row past the end.
+    pub fn payload(&self, row: usize) -> Option<&[u8]> {
+        let range = self.ranges.get(row)?.clone()?;
+        self.buffer.get(range)
     }
 }
 
@@ -205,6 +250,17 @@ mod tests {
                 .encode(&arrays, 3, Some(&[false, true, false]))
                 .expect("encodes");
             assert_eq!(payloads[1], None, "a null record stays null");
+            let mut batch = EncodedBatch::default();
+            // Encoding twice into one batch leaves only the second batch's payloads.
+            for _ in 0..2 {
+                encoder
+                    .encode_batch(&arrays, 3, Some(&[false, true, false]), &mut batch)
+                    .expect("encodes");
+            }
+            assert_eq!(batch.len(), 3);
+            for (row, payload) in payloads.iter().enumerate() {
+                assert_eq!(batch.payload(row), payload.as_deref(), "{kind:?} row {row}");
+            }
             for row in [0, 2] {
                 let cells: Vec<Cell<'_>> = arrays
                     .iter()

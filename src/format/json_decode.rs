@@ -129,7 +129,7 @@ fn field_index_from(fields: &[crate::sql::StructField], key: &str, guess: usize)
 }
 
 /// The field a JSON key names: the exact name first, else ignoring ASCII case.
-fn field_index(fields: &[crate::sql::StructField], key: &str) -> Option<usize> {
+pub(super) fn field_index(fields: &[crate::sql::StructField], key: &str) -> Option<usize> {
     fields
         .iter()
         .position(|f| f.name == key)
@@ -158,24 +158,61 @@ impl CellVisitor<'_> {
         E::custom(conversion_error(node, self.ty))
     }
 
-    fn integer<'de, E: de::Error>(&self, value: i128, node: &str) -> Result<Cell<'de>, E> {
-        let out_of_range = || E::custom(format!("Value {value} is out of range for {}", self.ty));
-        Ok(match self.ty {
-            SqlType::Int => Cell::Int(i32::try_from(value).map_err(|_| out_of_range())?),
-            SqlType::BigInt => Cell::BigInt(i64::try_from(value).map_err(|_| out_of_range())?),
-            SqlType::Double => Cell::Double(value as f64),
-            SqlType::Decimal { precision, scale } => Cell::Decimal(
-                super::text::parse_decimal(&value.to_string(), *precision, *scale)
-                    .map_err(E::custom)?,
-            ),
-            SqlType::String => Cell::Str(Cow::Owned(value.to_string())),
-            SqlType::Timestamp => {
-                Cell::Timestamp(i64::try_from(value).map_err(|_| out_of_range())?)
-            }
-            SqlType::Date => Cell::Date(i32::try_from(value).map_err(|_| out_of_range())?),
-            SqlType::Time => Cell::Time(i32::try_from(value).map_err(|_| out_of_range())?),
-            _ => return Err(self.refuse(node)),
-        })
+    fn integer<'de, E: de::Error>(&self, value: i128) -> Result<Cell<'de>, E> {
+        integer_to_cell(value, self.ty).map_err(E::custom)
+    }
+}
+
+/// A JSON integer as a cell of `ty`, with ksqlDB's coercions.
+pub(super) fn integer_to_cell<'a>(value: i128, ty: &SqlType) -> Result<Cell<'a>, String> {
+    let out_of_range = || format!("Value {value} is out of range for {ty}");
+    Ok(match ty {
+        SqlType::Int => Cell::Int(i32::try_from(value).map_err(|_| out_of_range())?),
+        SqlType::BigInt => Cell::BigInt(i64::try_from(value).map_err(|_| out_of_range())?),
+        SqlType::Double => Cell::Double(value as f64),
+        SqlType::Decimal { precision, scale } => Cell::Decimal(super::text::parse_decimal(
+            &value.to_string(),
+            *precision,
+            *scale,
+        )?),
+        SqlType::String => Cell::Str(Cow::Owned(value.to_string())),
+        SqlType::Timestamp => Cell::Timestamp(i64::try_from(value).map_err(|_| out_of_range())?),
+        SqlType::Date => Cell::Date(i32::try_from(value).map_err(|_| out_of_range())?),
+        SqlType::Time => Cell::Time(i32::try_from(value).map_err(|_| out_of_range())?),
+        _ => return Err(conversion_error(integer_node(value), ty)),
+    })
+}
+
+/// A JSON number with a fraction or exponent as a cell of `ty`.
+pub(super) fn float_to_cell<'a>(value: f64, ty: &SqlType) -> Result<Cell<'a>, String> {
+    let in_range = |lo: f64, hi: f64| value.is_finite() && value >= lo && value <= hi;
+    Ok(match ty {
+        SqlType::Double => Cell::Double(value),
+        // Java's Number.intValue(): the fraction is dropped.
+        SqlType::Int if in_range(i32::MIN as f64, i32::MAX as f64) => Cell::Int(value as i32),
+        SqlType::BigInt if in_range(i64::MIN as f64, i64::MAX as f64) => Cell::BigInt(value as i64),
+        SqlType::Decimal { precision, scale } => {
+            Cell::Decimal(decimal_from_f64(value, *precision, *scale)?)
+        }
+        SqlType::String => {
+            let mut text = String::new();
+            write_java_double(value, &mut text);
+            Cell::Str(Cow::Owned(text))
+        }
+        _ => return Err(conversion_error("DoubleNode", ty)),
+    })
+}
+
+/// A JSON boolean as a cell of `ty`.
+pub(super) fn bool_to_cell<'a>(value: bool, ty: &SqlType) -> Result<Cell<'a>, String> {
+    match ty {
+        SqlType::Boolean => Ok(Cell::Bool(value)),
+        SqlType::String => Ok(Cell::Str(Cow::Borrowed(if value {
+            "true"
+        } else {
+            "false"
+        }))),
+        _ => Err(conversion_error("BooleanNode", ty)),
     }
 }
 
@@ -205,44 +242,19 @@ impl<'de> Visitor<'de> for CellVisitor<'_> {
     }
 
     fn visit_bool<E: de::Error>(self, value: bool) -> Result<Cell<'de>, E> {
-        match self.ty {
-            SqlType::Boolean => Ok(Cell::Bool(value)),
-            SqlType::String => Ok(Cell::Str(Cow::Borrowed(if value {
-                "true"
-            } else {
-                "false"
-            }))),
-            _ => Err(self.refuse("BooleanNode")),
-        }
+        bool_to_cell(value, self.ty).map_err(E::custom)
     }
 
     fn visit_i64<E: de::Error>(self, value: i64) -> Result<Cell<'de>, E> {
-        self.integer(i128::from(value), integer_node(i128::from(value)))
+        self.integer(i128::from(value))
     }
 
     fn visit_u64<E: de::Error>(self, value: u64) -> Result<Cell<'de>, E> {
-        self.integer(i128::from(value), integer_node(i128::from(value)))
+        self.integer(i128::from(value))
     }
 
     fn visit_f64<E: de::Error>(self, value: f64) -> Result<Cell<'de>, E> {
-        let in_range = |lo: f64, hi: f64| value.is_finite() && value >= lo && value <= hi;
-        Ok(match self.ty {
-            SqlType::Double => Cell::Double(value),
-            // Java's Number.intValue(): the fraction is dropped.
-            SqlType::Int if in_range(i32::MIN as f64, i32::MAX as f64) => Cell::Int(value as i32),
-            SqlType::BigInt if in_range(i64::MIN as f64, i64::MAX as f64) => {
-                Cell::BigInt(value as i64)
-            }
-            SqlType::Decimal { precision, scale } => {
-                Cell::Decimal(decimal_from_f64(value, *precision, *scale).map_err(E::custom)?)
-            }
-            SqlType::String => {
-                let mut text = String::new();
-                write_java_double(value, &mut text);
-                Cell::Str(Cow::Owned(text))
-            }
-            _ => return Err(self.refuse("DoubleNode")),
-        })
+        float_to_cell(value, self.ty).map_err(E::custom)
     }
 
     fn visit_borrowed_str<E: de::Error>(self, value: &'de str) -> Result<Cell<'de>, E> {

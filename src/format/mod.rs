@@ -18,6 +18,7 @@ mod encoder;
 mod error;
 mod json_decode;
 mod json_encode;
+mod json_scan;
 mod kafka;
 mod schema;
 mod shape;
@@ -27,7 +28,7 @@ mod text;
 
 pub use cell::{Cell, build_array, cell_at};
 pub use decoder::{DecodedColumns, RecordDecoder};
-pub use encoder::RecordEncoder;
+pub use encoder::{EncodedBatch, RecordEncoder};
 pub use error::{FormatError, Result, RowError};
 pub use schema::{Column, ksql_type_name, validate};
 pub use spec::{DEFAULT_DELIMITER, FormatKind, FormatSpec, SerdePart, parse_delimiter};

@@ -1,0 +1,479 @@
+//! A one-pass JSON object scanner for the common record shape, falling back to serde otherwise.
+//!
+//! Most records are a flat object of scalars whose keys name columns. The scanner reads
+//! such an object in one pass, borrowing strings without escapes, and coerces each value
+//! with the same functions as the serde path. Anything else — nested values, escapes,
+//! malformed input, a value that does not coerce — makes it give up ([`Scan::Fallback`]),
+//! and the caller decodes the record with the serde path, which owns every error message.
+//! The scanner therefore never reports an error of its own.
+
+use std::borrow::Cow;
+
+use crate::sql::StructField;
+
+use super::cell::Cell;
+use super::coerce::text_to_cell;
+use super::json_decode::{bool_to_cell, field_index, float_to_cell, integer_to_cell};
+
+/// What scanning one record gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scan {
+    /// The record is an object whose fields are in the row now.
+    Object,
+    /// The record is the literal `null`.
+    Null,
+    /// The record needs the serde path; the row holds leftovers.
+    Fallback,
+}
+
+/// The field lookup of one row type, prepared once.
+#[derive(Debug, Clone)]
+pub struct JsonRowScanner {
+    fields: Vec<StructField>,
+}
+
+impl JsonRowScanner {
+    pub fn new(fields: &[StructField]) -> Self {
+        JsonRowScanner {
+            fields: fields.to_vec(),
+        }
+    }
+
+    /// Scans `bytes` into `row` (one cell per field, all null on entry).
+    pub fn scan_into<'a>(&self, bytes: &'a [u8], row: &mut [Cell<'a>]) -> Scan {
+        let mut cursor = Cursor { bytes, at: 0 };
+        let present = match self.scan_document(&mut cursor, row) {
+            Some(present) => present,
+            None => return Scan::Fallback,
+        };
+        cursor.skip_whitespace();
+        match (cursor.at == bytes.len(), present) {
+            (false, _) => Scan::Fallback,
+            (true, true) => Scan::Object,
+            (true, false) => Scan::Null,
+        }
+    }
+
+    /// `Some(true)` after an object, `Some(false)` after `null`, `None` to fall back.
+    fn scan_document<'a>(&self, cursor: &mut Cursor<'a>, row: &mut [Cell<'a>]) -> Option<bool> {
+        cursor.skip_whitespace();
+        match cursor.peek()? {
+            b'n' => {
+                cursor.literal(b"null")?;
+                return Some(false);
+            }
+            b'{' => cursor.at += 1,
+            _ => return None,
+        }
+        cursor.skip_whitespace();
+        if cursor.peek()? == b'}' {
+            cursor.at += 1;
+            return Some(true);
+        }
+        // Records of one stream list their fields in one order: guessing the field
+        // after the last one found makes the usual lookup one comparison.
+        let mut next_guess = 0;
+        loop {
+            if cursor.peek()? != b'"' {
+                return None;
+            }
+            let key = cursor.plain_string()?;
+            cursor.skip_whitespace();
+            if cursor.peek()? != b':' {
+                return None;
+            }
+            cursor.at += 1;
+            cursor.skip_whitespace();
+            match self.field_index_from(key, next_guess) {
+                Some(i) => {
+                    let cell = cursor.scalar(&self.fields[i].ty)?;
+                    if let Some(slot) = row.get_mut(i) {
+                        *slot = cell;
+                    }
+                    next_guess = i + 1;
+                }
+                None => cursor.skip_scalar()?,
+            }
+            cursor.skip_whitespace();
+            match cursor.peek()? {
+                b',' => {
+                    cursor.at += 1;
+                    cursor.skip_whitespace();
+                }
+                b'}' => {
+                    cursor.at += 1;
+                    return Some(true);
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// The same lookup as the serde path: the guessed field by exact name, else the
+    /// first exact match, else the first match ignoring ASCII case.
+    fn field_index_from(&self, key: &str, guess: usize) -> Option<usize> {
+        match self.fields.get(guess) {
+            Some(field) if field.name == key => Some(guess),
+            _ => field_index(&self.fields, key),
+        }
+    }
+}
+
+/// A position in the bytes of one record.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        let end = self.at + word.len();
+        if self.bytes.get(self.at..end)? != word {
+            return None;
+        }
+        self.at = end;
+        Some(())
+    }
+
+    /// A string at the cursor (on its opening quote) without escapes or control
+    /// characters, borrowed; `None` for any other string.
+    fn plain_string(&mut self) -> Option<&'a str> {
+        let start = self.at + 1;
+        let rest = self.bytes.get(start..)?;
+        let length = rest
+            .iter()
+            .position(|b| *b == b'"' || *b == b'\\' || *b < 0x20)?;
+        if rest[length] != b'"' {
+            return None;
+        }
+        let text = std::str::from_utf8(&rest[..length]).ok()?;
+        self.at = start + length + 1;
+        Some(text)
+    }
+
+    /// A scalar value coerced to `ty`; `None` for a nested value or one that does not
+    /// coerce (the serde path words that error).
+    fn scalar(&mut self, ty: &crate::sql::SqlType) -> Option<Cell<'a>> {
+        match self.peek()? {
+            b'"' => text_to_cell(Cow::Borrowed(self.plain_string()?), ty).ok(),
+            b'n' => {
+                self.literal(b"null")?;
+                Some(Cell::Null)
+            }
+            b't' => {
+                self.literal(b"true")?;
+                bool_to_cell(true, ty).ok()
+            }
+            b'f' => {
+                self.literal(b"false")?;
+                bool_to_cell(false, ty).ok()
+            }
+            b'-' | b'0'..=b'9' => match self.number()? {
+                Number::Integer(value) => integer_to_cell(value, ty).ok(),
+                Number::Float(value) => float_to_cell(value, ty).ok(),
+            },
+            _ => None,
+        }
+    }
+
+    /// Steps over a scalar value of a field no column names.
+    fn skip_scalar(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.plain_string().map(|_| ()),
+            b'n' => self.literal(b"null"),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'-' | b'0'..=b'9' => self.number().map(|_| ()),
+            _ => None,
+        }
+    }
+
+    /// A number in JSON's grammar, read as serde_json reads it: an integer that fits
+    /// in i64 (negative) or u64, else a float; `None` when malformed or when an integer
+    /// does not fit (serde_json's float for it is left to the serde path).
+    fn number(&mut self) -> Option<Number> {
+        let start = self.at;
+        let negative = self.peek() == Some(b'-');
+        if negative {
+            self.at += 1;
+        }
+        let integer_start = self.at;
+        match self.peek()? {
+            b'0' => self.at += 1,
+            b'1'..=b'9' => self.skip_digits(),
+            _ => return None,
+        }
+        let integer_end = self.at;
+        let mut is_float = false;
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            if !self.peek()?.is_ascii_digit() {
+                return None;
+            }
+            self.skip_digits();
+            is_float = true;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.at += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.at += 1;
+            }
+            if !self.peek()?.is_ascii_digit() {
+                return None;
+            }
+            self.skip_digits();
+            is_float = true;
+        }
+        if is_float {
+            // serde_json's own float parsing, so that every value rounds as it does.
+            return serde_json::from_slice::<f64>(&self.bytes[start..self.at])
+                .ok()
+                .map(Number::Float);
+        }
+        let mut magnitude: u64 = 0;
+        for digit in &self.bytes[integer_start..integer_end] {
+            magnitude = magnitude
+                .checked_mul(10)?
+                .checked_add(u64::from(digit - b'0'))?;
+        }
+        if negative {
+            // serde_json reads `-0` as a float, a negative integer as i64 and anything
+            // below i64 as a float (left to the serde path here).
+            if magnitude == 0 {
+                return Some(Number::Float(-0.0));
+            }
+            let value = 0i64.checked_sub_unsigned(magnitude)?;
+            Some(Number::Integer(i128::from(value)))
+        } else {
+            Some(Number::Integer(i128::from(magnitude)))
+        }
+    }
+
+    fn skip_digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.at += 1;
+        }
+    }
+}
+
+enum Number {
+    Integer(i128),
+    Float(f64),
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::format::json_decode::decode_json_row_into;
+    use crate::sql::SqlType;
+
+    fn row_type() -> SqlType {
+        let field = |name: &str, ty: SqlType| StructField {
+            name: name.into(),
+            ty,
+        };
+        SqlType::Struct(vec![
+            field("ID", SqlType::BigInt),
+            field("name", SqlType::String),
+            field("D", SqlType::decimal(4, 2)),
+            field("X", SqlType::Double),
+            field("I", SqlType::Int),
+            field("B", SqlType::Boolean),
+            field("Arr", SqlType::Array(Box::new(SqlType::Int))),
+            field("T", SqlType::Timestamp),
+        ])
+    }
+
+    type Decoded<'a> = Result<(bool, Vec<Cell<'a>>), String>;
+
+    fn by_serde<'a>(bytes: &'a [u8], row_type: &SqlType) -> Decoded<'a> {
+        let SqlType::Struct(fields) = row_type else {
+            return Err("not a struct".into());
+        };
+        let mut row = vec![Cell::Null; fields.len()];
+        let present = decode_json_row_into(bytes, row_type, &mut row)?;
+        Ok((present, row))
+    }
+
+    /// The scanner with the serde fallback, as the decoder runs it.
+    fn by_scanner<'a>(bytes: &'a [u8], row_type: &SqlType) -> (Scan, Decoded<'a>) {
+        let SqlType::Struct(fields) = row_type else {
+            return (Scan::Fallback, Err("not a struct".into()));
+        };
+        let mut row = vec![Cell::Null; fields.len()];
+        let scan = JsonRowScanner::new(fields).scan_into(bytes, &mut row);
+        let decoded = match scan {
+            Scan::Object => Ok((true, row)),
+            Scan::Null => Ok((false, row)),
+            Scan::Fallback => by_serde(bytes, row_type),
+        };
+        (scan, decoded)
+    }
+
+    #[test]
+    fn flat_records_are_scanned_without_the_serde_path() {
+        let ty = row_type();
+        let record = br#" {"ID": -12, "NAME":"x", "d": 1.5, "X": 2e3, "i": 7, "B": true, "extra": "y", "T": null} "#;
+        let (scan, decoded) = by_scanner(record, &ty);
+        assert_eq!(scan, Scan::Object);
+        assert_eq!(
+            decoded,
+            Ok((
+                true,
+                vec![
+                    Cell::BigInt(-12),
+                    Cell::Str(Cow::Borrowed("x")),
+                    Cell::Decimal(150),
+                    Cell::Double(2000.0),
+                    Cell::Int(7),
+                    Cell::Bool(true),
+                    Cell::Null,
+                    Cell::Null,
+                ]
+            ))
+        );
+        assert_eq!(by_scanner(b"null", &ty).0, Scan::Null);
+    }
+
+    #[test]
+    fn unusual_records_fall_back_to_the_serde_path() {
+        let ty = row_type();
+        for record in [
+            &br#"{"Arr": [1]}"#[..],
+            br#"{"name": "a\"b"}"#,
+            br#"{"ID": true}"#,
+            br#"{"ID": 1,}"#,
+            br#"{"ID": 01}"#,
+            br#"{"ID": 1} x"#,
+            br#"{"ID": 99999999999999999999}"#,
+            b"[1]",
+            b"{\"name\": \"\xff\"}",
+        ] {
+            assert_eq!(by_scanner(record, &ty).0, Scan::Fallback, "{record:?}");
+        }
+        // `-0` is a float to serde_json, hence "-0.0" in a STRING column.
+        let ty = SqlType::Struct(vec![StructField {
+            name: "S".into(),
+            ty: SqlType::String,
+        }]);
+        assert_eq!(
+            by_scanner(br#"{"S": -0}"#, &ty),
+            (Scan::Object, by_serde(br#"{"S": -0}"#, &ty))
+        );
+    }
+
+    fn json_key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("ID"),
+            Just("id"),
+            Just("name"),
+            Just("NAME"),
+            Just("D"),
+            Just("x"),
+            Just("I"),
+            Just("B"),
+            Just("arr"),
+            Just("T"),
+            Just("other"),
+            Just("n\\u0061me"),
+            Just("Na\\\"me"),
+        ]
+        .prop_map(|k| format!("\"{k}\""))
+    }
+
+    fn json_scalar() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<i64>().prop_map(|v| v.to_string()),
+            any::<u64>().prop_map(|v| v.to_string()),
+            (-300i64..300).prop_map(|v| v.to_string()),
+            any::<f64>().prop_map(|v| format!("{v:e}")),
+            (-1000.0f64..1000.0).prop_map(|v| v.to_string()),
+            Just("-0".to_string()),
+            Just("-0.0".to_string()),
+            Just("1E400".to_string()),
+            Just("-".to_string()),
+            Just("1.".to_string()),
+            Just("00".to_string()),
+            Just("12345678901234567890123".to_string()),
+            Just("-9223372036854775808".to_string()),
+            Just("-9223372036854775809".to_string()),
+            Just("true".to_string()),
+            Just("false".to_string()),
+            Just("null".to_string()),
+            Just("nul".to_string()),
+            "[a-zA-Z0-9 .é-]{0,8}".prop_map(|s| format!("\"{s}\"")),
+            Just("\"12\"".to_string()),
+            Just("\"TRUE\"".to_string()),
+            Just("\"1.25\"".to_string()),
+            Just("\"a\\nb\"".to_string()),
+            Just("\"tab\there\"".to_string()),
+            Just("[1, 2]".to_string()),
+            Just("{\"a\": 1}".to_string()),
+        ]
+    }
+
+    fn whitespace() -> impl Strategy<Value = &'static str> {
+        prop_oneof![
+            Just(""),
+            Just(" "),
+            Just("\n\t"),
+            Just("\r "),
+            Just("\u{a0}")
+        ]
+    }
+
+    fn json_object() -> impl Strategy<Value = String> {
+        prop::collection::vec((json_key(), json_scalar(), whitespace()), 0..10).prop_map(|fields| {
+            let body: Vec<String> = fields
+                .into_iter()
+                .map(|(key, value, ws)| format!("{ws}{key}{ws}:{ws}{value}{ws}"))
+                .collect();
+            format!("{{{}}}", body.join(","))
+        })
+    }
+
+    /// Valid objects, and the same objects damaged: truncated, or with a byte replaced.
+    fn json_record() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            json_object().prop_map(String::into_bytes),
+            (json_object(), any::<prop::sample::Index>()).prop_map(|(text, cut)| {
+                let bytes = text.into_bytes();
+                let cut = cut.index(bytes.len() + 1);
+                bytes[..cut].to_vec()
+            }),
+            (json_object(), any::<prop::sample::Index>(), any::<u8>()).prop_map(
+                |(text, at, byte)| {
+                    let mut bytes = text.into_bytes();
+                    if !bytes.is_empty() {
+                        let at = at.index(bytes.len());
+                        bytes[at] = byte;
+                    }
+                    bytes
+                }
+            ),
+            (json_object(), "[ ,x}]{0,2}").prop_map(|(text, tail)| (text + &tail).into_bytes()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn the_scanner_decodes_as_the_serde_path_does(record in json_record()) {
+            let ty = row_type();
+            let (_, scanned) = by_scanner(&record, &ty);
+            prop_assert_eq!(scanned, by_serde(&record, &ty));
+        }
+    }
+}
