@@ -6,6 +6,7 @@
 //! group's rows arrive in one partition with their group already computed.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -17,6 +18,7 @@ use super::change::{ChangeBatch, RowKind};
 use super::error::{ExecError, Result};
 use super::eval::{Evaluator, predicate_mask, where_passes};
 use super::processing_log::ProcessingError;
+use super::record_cache::{CommitPolicy, RecordCache};
 use super::repartition_task::group_key_of;
 use super::select_task::TaskMetrics;
 use super::sink::SinkExec;
@@ -87,6 +89,14 @@ pub struct AggregateTask {
     sink: SinkExec,
     /// Commits each batch's output, store changes and source position together.
     committer: Option<TaskCommitter>,
+    /// When the task emits and commits (see [`super::record_cache`]).
+    policy: CommitPolicy,
+    /// The latest change per group-window since the last commit.
+    cache: RecordCache,
+    last_commit: Instant,
+    /// The last record processed since the last commit: whose position the next
+    /// commit records.
+    uncommitted: Option<ConsumedRecord>,
     /// The task reads an internal repartition topic: each record's group was computed
     /// by the router (and travels in a header), and its records were counted in there.
     repartitioned: bool,
@@ -167,6 +177,10 @@ impl AggregateTask {
             project,
             sink: SinkExec::try_new(sink, topic, &is_key)?,
             committer: None,
+            policy: CommitPolicy::default(),
+            cache: RecordCache::default(),
+            last_commit: Instant::now(),
+            uncommitted: None,
             repartitioned: false,
             metrics: TaskMetrics::default(),
             errors: Vec::new(),
@@ -190,6 +204,12 @@ impl AggregateTask {
         self.inputs = Evaluator::try_new(state, &plan.input.scope, &args)?;
         self.repartitioned = true;
         Ok(self)
+    }
+
+    /// Emits and commits as `policy` says (ksqlDB's record cache and commit interval).
+    pub fn with_commit_policy(mut self, policy: CommitPolicy) -> Self {
+        self.policy = policy;
+        self
     }
 
     /// Records every store in `changelog` (this task's partition of the query's
@@ -236,9 +256,18 @@ impl AggregateTask {
     }
 
     /// Processes up to `max_records` available records; returns how many were read.
+    ///
+    /// The changes are emitted and committed at once without a cache; with one, they
+    /// wait in it until the commit policy says so (a read that leaves the task caught
+    /// up always commits, so an idle task holds nothing back).
     pub fn poll_once(&mut self, log: &Log, max_records: usize) -> Result<usize> {
         let records = self.reader.read(max_records)?;
         let Some(last) = records.last() else {
+            if self.uncommitted.is_some() {
+                let mut errors = Vec::new();
+                self.flush_and_commit(log, &mut errors)?;
+                self.record_errors(errors);
+            }
             return Ok(0);
         };
         let next_offset = last.offset + 1;
@@ -248,22 +277,55 @@ impl AggregateTask {
             self.metrics.records_in += records.len() as u64;
         }
         let changes = self.aggregate_batch(&batch, &records, &mut errors)?;
-        let written = self.emit(changes, &mut errors)?;
+        if self.policy.is_uncached() {
+            self.metrics.records_out += self.emit(changes, &mut errors)? as u64;
+        } else {
+            for change in changes {
+                self.cache.put(change);
+            }
+        }
         self.aggregate.purge_closed();
         self.metrics.suppressed_rows = self.aggregate.suppressed_rows() as u64;
+        self.reader.seek(next_offset);
+        self.uncommitted = Some(last.clone());
+        let elapsed_ms = self.last_commit.elapsed().as_millis() as u64;
+        let caught_up = records.len() < max_records;
+        if self
+            .policy
+            .is_due(self.cache.bytes(), caught_up, elapsed_ms)
+        {
+            self.flush_and_commit(log, &mut errors)?;
+        }
+        self.record_errors(errors);
+        Ok(records.len())
+    }
+
+    fn record_errors(&mut self, mut errors: Vec<ProcessingError>) {
+        self.metrics.errors += errors.len() as u64;
+        self.errors.append(&mut errors);
+    }
+
+    /// Emits the cached changes, then commits the output, the stores' changes and the
+    /// position after the last record processed, together.
+    fn flush_and_commit(&mut self, log: &Log, errors: &mut Vec<ProcessingError>) -> Result<()> {
+        if !self.cache.is_empty() {
+            let rows = self.cache.drain();
+            self.metrics.records_out += self.emit(rows, errors)? as u64;
+        }
         match self.committer.clone() {
             Some(committer) => {
                 let stream_time = self.aggregate.stream_time();
+                let next_offset = self.reader.next_offset();
                 let (mut stores, sink) = self.stores_and_sink();
                 committer.commit_batch(sink, &mut stores, next_offset, stream_time)?;
             }
             None => self.sink.flush()?,
         }
-        self.metrics.records_out += written as u64;
-        self.metrics.errors += errors.len() as u64;
-        self.errors.append(&mut errors);
-        self.reader.commit(log, &records)?;
-        Ok(records.len())
+        if let Some(last) = self.uncommitted.take() {
+            self.reader.commit(log, std::slice::from_ref(&last))?;
+        }
+        self.last_commit = Instant::now();
+        Ok(())
     }
 
     fn error(&self, offset: u64, message: String) -> ProcessingError {
