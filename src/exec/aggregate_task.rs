@@ -8,7 +8,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch};
+use arrow::array::{
+    Array, ArrayRef, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
+};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::ScalarValue;
 use datafusion::execution::SessionState;
@@ -450,7 +452,7 @@ impl AggregateTask {
         rowtime: i64,
         routed: Option<Vec<ScalarValue>>,
     ) -> Result<Contribution> {
-        let value = |c: usize| ScalarValue::try_from_array(&arrays[c], row);
+        let value = |c: usize| scalar_at(&arrays[c], row);
         let (group, mut next) = match routed {
             Some(group) => (group, 0),
             None => (
@@ -596,6 +598,38 @@ fn aggregate_exec(
     exec
 }
 
+/// The value at `row` of `array`, as `ScalarValue::try_from_array` gives it, without
+/// its general dispatch for the types group keys and numeric arguments mostly have.
+fn scalar_at(array: &ArrayRef, row: usize) -> datafusion::error::Result<ScalarValue> {
+    if array.is_valid(row) {
+        let any = array.as_any();
+        match array.data_type() {
+            DataType::Utf8 => {
+                if let Some(strings) = any.downcast_ref::<StringArray>() {
+                    return Ok(ScalarValue::Utf8(Some(strings.value(row).to_owned())));
+                }
+            }
+            DataType::Int64 => {
+                if let Some(ints) = any.downcast_ref::<Int64Array>() {
+                    return Ok(ScalarValue::Int64(Some(ints.value(row))));
+                }
+            }
+            DataType::Int32 => {
+                if let Some(ints) = any.downcast_ref::<Int32Array>() {
+                    return Ok(ScalarValue::Int32(Some(ints.value(row))));
+                }
+            }
+            DataType::Float64 => {
+                if let Some(floats) = any.downcast_ref::<Float64Array>() {
+                    return Ok(ScalarValue::Float64(Some(floats.value(row))));
+                }
+            }
+            _ => {}
+        }
+    }
+    ScalarValue::try_from_array(array, row)
+}
+
 fn conform(array: ArrayRef, ty: &DataType) -> Result<ArrayRef> {
     if array.data_type() == ty {
         return Ok(array);
@@ -614,4 +648,28 @@ pub(super) fn int64_column(batch: &RecordBatch, name: &str) -> Result<Int64Array
         .downcast_ref::<Int64Array>()
         .cloned()
         .ok_or_else(|| ExecError::Internal(format!("{name} is not BIGINT")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::BooleanArray;
+
+    #[test]
+    fn the_fast_scalar_is_the_general_one() {
+        let arrays: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(vec![Some("k-1"), None, Some("")])),
+            Arc::new(Int64Array::from(vec![Some(-3), None, Some(i64::MAX)])),
+            Arc::new(Int32Array::from(vec![Some(7), None, Some(0)])),
+            Arc::new(Float64Array::from(vec![Some(1.5), None, Some(f64::NAN)])),
+            Arc::new(BooleanArray::from(vec![Some(true), None, Some(false)])),
+        ];
+        for array in &arrays {
+            for row in 0..array.len() {
+                let general = ScalarValue::try_from_array(array, row).expect("general");
+                let fast = scalar_at(array, row).expect("fast");
+                assert_eq!(fast, general, "{:?} row {row}", array.data_type());
+            }
+        }
+    }
 }

@@ -16,6 +16,8 @@ use datafusion::common::ScalarValue;
 
 use super::aggregate_exec::AggregateRow;
 use super::change::RowKind;
+use crate::state::fast_hash::fast_hash;
+use crate::state::store::Prehashed;
 
 /// The session property bounding the cache, in bytes (ksqlDB's default: 10 MB).
 pub const CACHE_MAX_BYTES: &str = "cache.max.bytes.buffering";
@@ -83,19 +85,27 @@ fn parse_count(name: &str, raw: &str) -> Result<usize, String> {
     })
 }
 
-/// A cached row's identity: its group and window.
-#[derive(Debug, PartialEq, Eq)]
+/// A cached row's identity: its group and window, hashed once.
+#[derive(Debug)]
 struct CacheKey {
     group: Vec<ScalarValue>,
     window: Option<(i64, i64)>,
+    hash: u64,
 }
 
 impl Hash for CacheKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.group.hash(state);
-        self.window.hash(state);
+        state.write_u64(self.hash);
     }
 }
+
+impl PartialEq for CacheKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && self.window == other.window && self.group == other.group
+    }
+}
+
+impl Eq for CacheKey {}
 
 /// A cached row's latest change, and when its key first entered the cache.
 #[derive(Debug)]
@@ -110,7 +120,7 @@ struct CachedChange {
 /// The latest change per (group, window) since the last flush.
 #[derive(Debug, Default)]
 pub struct RecordCache {
-    entries: HashMap<CacheKey, CachedChange>,
+    entries: HashMap<CacheKey, CachedChange, Prehashed>,
     next_sequence: u64,
     bytes: usize,
 }
@@ -123,6 +133,7 @@ impl RecordCache {
             + row.group.iter().map(ScalarValue::size).sum::<usize>()
             + row.results.iter().map(ScalarValue::size).sum::<usize>();
         let key = CacheKey {
+            hash: fast_hash(&(&row.group, row.window)),
             group: row.group,
             window: row.window,
         };
