@@ -395,16 +395,21 @@ impl Engine {
         let mut total = 0;
         loop {
             let mut progress = 0;
+            let mut emitted = false;
             for query in self.queries.values_mut() {
                 if self.paused.contains(&query.info.id) {
                     continue;
                 }
                 for task in &mut query.tasks {
+                    let written_before = task.metrics().records_out;
                     progress += task.poll_once(&self.log, 1024)? as u64;
+                    // A task that read nothing may still have flushed its record cache:
+                    // the queries reading its output must get another round.
+                    emitted |= task.metrics().records_out != written_before;
                 }
             }
             self.flush_processing_errors()?;
-            if progress == 0 {
+            if progress == 0 && !emitted {
                 return Ok(total);
             }
             total += progress;

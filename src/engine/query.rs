@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::catalog::ddl::{check_known_properties, property_map};
 use crate::catalog::{LogicalSchema, QueryInfo, Source, WindowInfo};
+use crate::exec::record_cache::CommitPolicy;
 use crate::exec::{AggregateTask, JoinTask, RepartitionTask, SelectTask};
 use crate::format::{FormatKind, FormatSpec, SerdePart};
 use crate::log::{Partition, Topic, TopicConfig};
@@ -393,6 +394,8 @@ impl Engine {
         name: &str,
         sql: &str,
     ) -> Result<Outcome> {
+        // A bad cache or commit setting is refused before anything is created.
+        self.commit_policy()?;
         let mut plan = plan_aggregate(
             &create.query,
             &self.catalog,
@@ -500,7 +503,8 @@ impl Engine {
                     &id,
                     start,
                 )?
-                .with_changelog(Arc::clone(changelog))?,
+                .with_changelog(Arc::clone(changelog))?
+                .with_commit_policy(self.commit_policy()?),
             ));
         }
         self.register_query(id, sql, &plan.input.source.name, &sink, tasks)
@@ -575,7 +579,8 @@ impl Engine {
                     0,
                 )?
                 .reading_repartition_topic(&self.session, aggregate)?
-                .with_changelog(Arc::clone(changelog))?,
+                .with_changelog(Arc::clone(changelog))?
+                .with_commit_policy(self.commit_policy()?),
             ));
         }
         Ok(tasks)
@@ -598,6 +603,12 @@ impl Engine {
             ..TopicConfig::default()
         };
         self.query_topic(&repartition_topic_name(service_id, id, site), config)
+    }
+
+    /// When an aggregate's tasks emit and commit, per `cache.max.bytes.buffering` and
+    /// `commit.interval.ms`.
+    fn commit_policy(&self) -> Result<CommitPolicy> {
+        CommitPolicy::from_properties(|name| self.property(name)).map_err(EngineError::Statement)
     }
 
     /// Where a new query starts reading a partition, per `auto.offset.reset`.

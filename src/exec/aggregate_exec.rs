@@ -18,6 +18,7 @@ use crate::functions::aggregate::{AggregateFunction, AggregateSpec, AggregateSta
 use crate::functions::error::FunctionError;
 use crate::plan::WindowPlan;
 use crate::state::codec::{ListCodec, ScalarsCodec};
+use crate::state::fast_hash::fast_hash;
 use crate::state::store::Prehashed;
 use crate::state::{DurableStore, KeyedStore, StateCodec};
 
@@ -63,16 +64,8 @@ pub(super) struct WindowKey {
 
 impl WindowKey {
     pub(super) fn new(group: Vec<ScalarValue>, start: i64) -> Self {
-        // Fixed SipHash keys: the store's map hashes this value again with its own
-        // random keys, so one group's key always lands in the same place within a run.
-        let mut hasher = std::hash::DefaultHasher::new();
-        group.hash(&mut hasher);
-        start.hash(&mut hasher);
-        WindowKey {
-            group,
-            start,
-            hash: hasher.finish(),
-        }
+        let hash = fast_hash(&(&group, start));
+        WindowKey { group, start, hash }
     }
 }
 

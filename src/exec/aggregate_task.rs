@@ -6,8 +6,11 @@
 //! group's rows arrive in one partition with their group already computed.
 
 use std::sync::Arc;
+use std::time::Instant;
 
-use arrow::array::{Array, ArrayRef, Int64Array, RecordBatch};
+use arrow::array::{
+    Array, ArrayRef, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
+};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::ScalarValue;
 use datafusion::execution::SessionState;
@@ -17,6 +20,7 @@ use super::change::{ChangeBatch, RowKind};
 use super::error::{ExecError, Result};
 use super::eval::{Evaluator, predicate_mask, where_passes};
 use super::processing_log::ProcessingError;
+use super::record_cache::{CommitPolicy, RecordCache};
 use super::repartition_task::group_key_of;
 use super::select_task::TaskMetrics;
 use super::sink::SinkExec;
@@ -87,6 +91,14 @@ pub struct AggregateTask {
     sink: SinkExec,
     /// Commits each batch's output, store changes and source position together.
     committer: Option<TaskCommitter>,
+    /// When the task emits and commits (see [`super::record_cache`]).
+    policy: CommitPolicy,
+    /// The latest change per group-window since the last commit.
+    cache: RecordCache,
+    last_commit: Instant,
+    /// The last record processed since the last commit: whose position the next
+    /// commit records.
+    uncommitted: Option<ConsumedRecord>,
     /// The task reads an internal repartition topic: each record's group was computed
     /// by the router (and travels in a header), and its records were counted in there.
     repartitioned: bool,
@@ -167,6 +179,10 @@ impl AggregateTask {
             project,
             sink: SinkExec::try_new(sink, topic, &is_key)?,
             committer: None,
+            policy: CommitPolicy::default(),
+            cache: RecordCache::default(),
+            last_commit: Instant::now(),
+            uncommitted: None,
             repartitioned: false,
             metrics: TaskMetrics::default(),
             errors: Vec::new(),
@@ -190,6 +206,12 @@ impl AggregateTask {
         self.inputs = Evaluator::try_new(state, &plan.input.scope, &args)?;
         self.repartitioned = true;
         Ok(self)
+    }
+
+    /// Emits and commits as `policy` says (ksqlDB's record cache and commit interval).
+    pub fn with_commit_policy(mut self, policy: CommitPolicy) -> Self {
+        self.policy = policy;
+        self
     }
 
     /// Records every store in `changelog` (this task's partition of the query's
@@ -236,9 +258,18 @@ impl AggregateTask {
     }
 
     /// Processes up to `max_records` available records; returns how many were read.
+    ///
+    /// The changes are emitted and committed at once without a cache; with one, they
+    /// wait in it until the commit policy says so (a read that leaves the task caught
+    /// up always commits, so an idle task holds nothing back).
     pub fn poll_once(&mut self, log: &Log, max_records: usize) -> Result<usize> {
         let records = self.reader.read(max_records)?;
         let Some(last) = records.last() else {
+            if self.uncommitted.is_some() {
+                let mut errors = Vec::new();
+                self.flush_and_commit(log, &mut errors)?;
+                self.record_errors(errors);
+            }
             return Ok(0);
         };
         let next_offset = last.offset + 1;
@@ -248,22 +279,55 @@ impl AggregateTask {
             self.metrics.records_in += records.len() as u64;
         }
         let changes = self.aggregate_batch(&batch, &records, &mut errors)?;
-        let written = self.emit(changes, &mut errors)?;
+        if self.policy.is_uncached() {
+            self.metrics.records_out += self.emit(changes, &mut errors)? as u64;
+        } else {
+            for change in changes {
+                self.cache.put(change);
+            }
+        }
         self.aggregate.purge_closed();
         self.metrics.suppressed_rows = self.aggregate.suppressed_rows() as u64;
+        self.reader.seek(next_offset);
+        self.uncommitted = Some(last.clone());
+        let elapsed_ms = self.last_commit.elapsed().as_millis() as u64;
+        let caught_up = records.len() < max_records;
+        if self
+            .policy
+            .is_due(self.cache.bytes(), caught_up, elapsed_ms)
+        {
+            self.flush_and_commit(log, &mut errors)?;
+        }
+        self.record_errors(errors);
+        Ok(records.len())
+    }
+
+    fn record_errors(&mut self, mut errors: Vec<ProcessingError>) {
+        self.metrics.errors += errors.len() as u64;
+        self.errors.append(&mut errors);
+    }
+
+    /// Emits the cached changes, then commits the output, the stores' changes and the
+    /// position after the last record processed, together.
+    fn flush_and_commit(&mut self, log: &Log, errors: &mut Vec<ProcessingError>) -> Result<()> {
+        if !self.cache.is_empty() {
+            let rows = self.cache.drain();
+            self.metrics.records_out += self.emit(rows, errors)? as u64;
+        }
         match self.committer.clone() {
             Some(committer) => {
                 let stream_time = self.aggregate.stream_time();
+                let next_offset = self.reader.next_offset();
                 let (mut stores, sink) = self.stores_and_sink();
                 committer.commit_batch(sink, &mut stores, next_offset, stream_time)?;
             }
             None => self.sink.flush()?,
         }
-        self.metrics.records_out += written as u64;
-        self.metrics.errors += errors.len() as u64;
-        self.errors.append(&mut errors);
-        self.reader.commit(log, &records)?;
-        Ok(records.len())
+        if let Some(last) = self.uncommitted.take() {
+            self.reader.commit(log, std::slice::from_ref(&last))?;
+        }
+        self.last_commit = Instant::now();
+        Ok(())
     }
 
     fn error(&self, offset: u64, message: String) -> ProcessingError {
@@ -388,7 +452,7 @@ impl AggregateTask {
         rowtime: i64,
         routed: Option<Vec<ScalarValue>>,
     ) -> Result<Contribution> {
-        let value = |c: usize| ScalarValue::try_from_array(&arrays[c], row);
+        let value = |c: usize| scalar_at(&arrays[c], row);
         let (group, mut next) = match routed {
             Some(group) => (group, 0),
             None => (
@@ -534,6 +598,38 @@ fn aggregate_exec(
     exec
 }
 
+/// The value at `row` of `array`, as `ScalarValue::try_from_array` gives it, without
+/// its general dispatch for the types group keys and numeric arguments mostly have.
+fn scalar_at(array: &ArrayRef, row: usize) -> datafusion::error::Result<ScalarValue> {
+    if array.is_valid(row) {
+        let any = array.as_any();
+        match array.data_type() {
+            DataType::Utf8 => {
+                if let Some(strings) = any.downcast_ref::<StringArray>() {
+                    return Ok(ScalarValue::Utf8(Some(strings.value(row).to_owned())));
+                }
+            }
+            DataType::Int64 => {
+                if let Some(ints) = any.downcast_ref::<Int64Array>() {
+                    return Ok(ScalarValue::Int64(Some(ints.value(row))));
+                }
+            }
+            DataType::Int32 => {
+                if let Some(ints) = any.downcast_ref::<Int32Array>() {
+                    return Ok(ScalarValue::Int32(Some(ints.value(row))));
+                }
+            }
+            DataType::Float64 => {
+                if let Some(floats) = any.downcast_ref::<Float64Array>() {
+                    return Ok(ScalarValue::Float64(Some(floats.value(row))));
+                }
+            }
+            _ => {}
+        }
+    }
+    ScalarValue::try_from_array(array, row)
+}
+
 fn conform(array: ArrayRef, ty: &DataType) -> Result<ArrayRef> {
     if array.data_type() == ty {
         return Ok(array);
@@ -552,4 +648,28 @@ pub(super) fn int64_column(batch: &RecordBatch, name: &str) -> Result<Int64Array
         .downcast_ref::<Int64Array>()
         .cloned()
         .ok_or_else(|| ExecError::Internal(format!("{name} is not BIGINT")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::BooleanArray;
+
+    #[test]
+    fn the_fast_scalar_is_the_general_one() {
+        let arrays: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(vec![Some("k-1"), None, Some("")])),
+            Arc::new(Int64Array::from(vec![Some(-3), None, Some(i64::MAX)])),
+            Arc::new(Int32Array::from(vec![Some(7), None, Some(0)])),
+            Arc::new(Float64Array::from(vec![Some(1.5), None, Some(f64::NAN)])),
+            Arc::new(BooleanArray::from(vec![Some(true), None, Some(false)])),
+        ];
+        for array in &arrays {
+            for row in 0..array.len() {
+                let general = ScalarValue::try_from_array(array, row).expect("general");
+                let fast = scalar_at(array, row).expect("fast");
+                assert_eq!(fast, general, "{:?} row {row}", array.data_type());
+            }
+        }
+    }
 }

@@ -10,6 +10,7 @@ pub mod join_exec;
 pub mod join_rows;
 pub mod join_task;
 pub mod processing_log;
+pub mod record_cache;
 pub mod repartition_task;
 pub mod repartition_writer;
 pub mod select_task;

@@ -67,6 +67,8 @@ fn run_in(case: &TestCase, dir: &std::path::Path) -> Result<Verdict, String> {
             return Err(failure.to_string());
         }
         engine.set_property(AUTO_OFFSET_RESET, "earliest");
+        // As ksqlDB's harness: no record cache, every change is an output record.
+        engine.set_property(crate::exec::record_cache::CACHE_MAX_BYTES, "0");
         for (name, value) in &case.properties {
             let value = match value {
                 Value::String(s) => s.clone(),
