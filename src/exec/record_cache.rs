@@ -19,13 +19,14 @@ use super::change::RowKind;
 use crate::state::fast_hash::fast_hash;
 use crate::state::store::Prehashed;
 
-/// The session property bounding the cache, in bytes (ksqlDB's default: 10 MB).
+/// The session property bounding the cache, in bytes.
 pub const CACHE_MAX_BYTES: &str = "cache.max.bytes.buffering";
 /// The session property giving the longest time between two commits, in milliseconds.
 pub const COMMIT_INTERVAL_MS: &str = "commit.interval.ms";
 
-/// ksqlDB's default for `cache.max.bytes.buffering`.
-pub const DEFAULT_CACHE_MAX_BYTES: usize = 10_000_000;
+/// Runnel's default for `cache.max.bytes.buffering`: off (ksqlDB's is 10 MB). The
+/// bound is per task, not shared across the engine, so it is opt-in until it is.
+pub const DEFAULT_CACHE_MAX_BYTES: usize = 0;
 /// ksqlDB's default for `ksql.streams.commit.interval.ms`.
 pub const DEFAULT_COMMIT_INTERVAL_MS: u64 = 2_000;
 
