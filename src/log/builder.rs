@@ -116,7 +116,9 @@ impl<'a> BatchBuilder<'a> {
             let room = max_encoded_len(record.key(), record.value(), record.headers());
             if end + room > limit {
                 limit = (end + room).max(2 * limit);
-                grow(self.out, limit);
+                if self.out.len() < limit {
+                    grow(self.out, limit);
+                }
                 buf = &mut self.out[..limit];
             }
             let timestamp = record.timestamp().unwrap_or(default_timestamp);
@@ -281,6 +283,19 @@ mod tests {
         ];
         records.push(with_headers);
         records
+    }
+
+    #[test]
+    fn a_reused_buffer_grows_only_to_what_its_largest_batch_needs() {
+        // Records larger than the first sizing guess, batch after batch.
+        let records: Vec<Record> = (0..10).map(|_| record(Some(8), Some(1000), None)).collect();
+        let mut reused = Vec::new();
+        for batch in 0..12 {
+            let mut builder = BatchBuilder::overwrite(&mut reused, batch * 10);
+            builder.push_all(&records, 0);
+            builder.finish(9, 0);
+        }
+        assert!(reused.len() < 64 << 10, "grew to {} bytes", reused.len());
     }
 
     #[test]
