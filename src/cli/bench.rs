@@ -7,43 +7,16 @@
 //! records read back from the page cache, 10,000 per read. Each figure is the best of
 //! [`ROUNDS`] rounds, which alternate which write goes first.
 //!
-//! # Measured (2 shared cores, AMD EPYC, ext4; other builds running, so load is noted)
+//! # Measured (2 cores, AMD EPYC, ext4)
 //!
-//! Reproduce with `cargo build && ./target/debug/runnel bench log` (dev profile:
-//! opt-level 1, overflow checks on). Three runs, load average 12.6–13.0:
+//! `./target/release/runnel bench log` (`[profile.release]`), five runs at load 2.0–2.7:
+//! ratio 78.4, 67.4, 70.0, 72.0, 68.6% (median 70.0%), append 12.1–14.9M records/s,
+//! read back 14.3–17.5M records/s. Before the active segment reserved its space ahead
+//! and `push_all` dropped its sizing pass: 62.1% median, append 10.45M records/s.
 //!
-//! | run | append records/s | append MB/s | plain MB/s | ratio | read back records/s |
-//! |-----|------------------|-------------|------------|-------|---------------------|
-//! | 1   | 2,658,260        | 292.4       | 506.0      | 57.8% | 2,884,991           |
-//! | 2   | 2,926,873        | 321.9       | 567.8      | 56.7% | 3,399,455           |
-//! | 3   | 3,014,253        | 331.6       | 547.6      | 60.6% | 3,363,901           |
-//!
-//! Median: append 2.93M records/s, ratio 57.8%, read back 3.36M records/s. Before this
-//! version (per-byte `Vec` pushes, a fresh 1 MiB buffer per read, reads twice the
-//! bytes they used), at load 13.9: append 4.21M/s = 463 MB/s against 1,099 MB/s, ratio
-//! 42.1%, read back 1.88M/s.
-//!
-//! Release profile (opt-level 3, thin LTO, as `[profile.release]`): the whole-project
-//! release build was not finished in time, so the same `src/log` and this file were built
-//! in release by a scratch crate that includes them by path, running the same
-//! `bench_log`. Three runs, load average 12.8–13.5:
-//!
-//! | run | append records/s | append MB/s | plain MB/s | ratio | read back records/s |
-//! |-----|------------------|-------------|------------|-------|---------------------|
-//! | 1   | 3,886,517        | 427.5       | 838.1      | 51.0% | 4,974,832           |
-//! | 2   | 4,052,647        | 445.8       | 867.9      | 51.4% | 6,222,833           |
-//! | 3   | 4,173,569        | 459.1       | 747.5      | 61.4% | 4,914,006           |
-//!
-//! Median: append 4.05M records/s, ratio 51.4%, read back 4.97M records/s. To reproduce
-//! with the project: `CARGO_TARGET_DIR=/work/target-release cargo run --release -- bench log`.
-//!
-//! The criterion bench (`cargo bench --profile dev --bench log -- --warm-up-time 1
-//! --measurement-time 5`, load 13.3) measured append 309 MiB/s, plain write 449 MiB/s
-//! (69%), read 2.15M records/s.
-//!
-//! On-CPU time (thread CPU clock, so the load does not count) per record, dev profile:
-//! the kernel's copy into the page cache costs ~50 ns for either write; encoding costs
-//! ~20 ns more (CRC-32C ~8 ns of it, hardware path), which bounds the ratio near 70%.
+//! Where the append's time goes (thread CPU time per record): the kernel's write ~60 ns
+//! for either file, of which ext4's per-page block allocation is about a sixth (what the
+//! reservation saves); encoding ~20 ns (CRC-32C ~4 ns of it, hardware path).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
