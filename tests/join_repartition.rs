@@ -96,16 +96,7 @@ fn a_stream_table_join_on_a_value_column_repartitions_the_stream_across_restarts
     };
     assert_eq!(sorted_values(&engine, "OUTPUT"), expected);
 
-    let id = engine
-        .catalog()
-        .queries()
-        .map(|q| q.id.clone())
-        .next()
-        .expect("a query runs");
-    engine
-        .execute(&format!("TERMINATE {id};"))
-        .expect("terminates");
-    assert!(topics_ending(&engine, "-repartition").is_empty());
+    terminate_leaves_no_internal_topic(&mut engine);
 }
 
 #[test]
@@ -198,16 +189,7 @@ fn a_three_way_join_routes_its_rekeyed_input_per_partition_across_restarts() {
     };
     assert_eq!(sorted_values(&engine, "OUTPUT"), expected);
 
-    let id = engine
-        .catalog()
-        .queries()
-        .map(|q| q.id.clone())
-        .next()
-        .expect("a query runs");
-    engine
-        .execute(&format!("TERMINATE {id};"))
-        .expect("terminates");
-    assert!(topics_ending(&engine, "-repartition").is_empty());
+    terminate_leaves_no_internal_topic(&mut engine);
 }
 
 #[test]
@@ -230,4 +212,18 @@ fn a_three_way_join_needing_no_internal_topic_refuses_mismatched_partition_count
         "a refused join creates no sink"
     );
     assert!(topics_ending(&engine, "-repartition").is_empty());
+}
+
+/// Terminates the engine's one query and checks its internal topics went with it.
+fn terminate_leaves_no_internal_topic(engine: &mut Engine) {
+    let id = engine
+        .catalog()
+        .queries()
+        .map(|q| q.id.clone())
+        .next()
+        .expect("a query runs");
+    engine
+        .execute(&format!("TERMINATE {id};"))
+        .expect("terminates");
+    assert!(topics_ending(engine, "-repartition").is_empty());
 }
