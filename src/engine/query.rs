@@ -490,6 +490,9 @@ impl Engine {
         }
         let topic = self.log.existing_topic(&plan.input.source.topic)?;
         let changelog = self.query_changelog(&id, topic.partition_count())?;
+        let policy = self
+            .commit_policy()?
+            .per_task(topic.partition_count() as usize);
         let mut tasks = Vec::new();
         for (partition, changelog) in topic.partitions().iter().zip(changelog.partitions()) {
             let start = self.start_offset(partition);
@@ -504,7 +507,7 @@ impl Engine {
                     start,
                 )?
                 .with_changelog(Arc::clone(changelog))?
-                .with_commit_policy(self.commit_policy()?),
+                .with_commit_policy(policy),
             ));
         }
         self.register_query(id, sql, &plan.input.source.name, &sink, tasks)
@@ -567,6 +570,7 @@ impl Engine {
             &repartition,
             router_changelogs,
         )?;
+        let policy = self.commit_policy()?.per_task(count as usize);
         for (partition, changelog) in repartition.partitions().iter().zip(aggregate_changelogs) {
             tasks.push(QueryTask::Aggregate(
                 AggregateTask::try_new(
@@ -580,7 +584,7 @@ impl Engine {
                 )?
                 .reading_repartition_topic(&self.session, aggregate)?
                 .with_changelog(Arc::clone(changelog))?
-                .with_commit_policy(self.commit_policy()?),
+                .with_commit_policy(policy),
             ));
         }
         Ok(tasks)

@@ -3,9 +3,25 @@
 use std::sync::Arc;
 
 use super::aggregate_exec::{WindowKey, WindowState};
+use super::group_key::read_group;
 use crate::functions::aggregate::{AggregateFunction, AggregateSpec};
 use crate::state::StateCodec;
-use crate::state::codec::{ScalarsCodec, StateReader, StateWriter};
+use crate::state::codec::{StateReader, StateWriter};
+use crate::state::key_bytes::KeyBytes;
+
+/// A group key: its values as `ScalarsCodec` writes them (they already are).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GroupKeyCodec;
+
+impl StateCodec<KeyBytes> for GroupKeyCodec {
+    fn encode(&self, value: &KeyBytes, out: &mut StateWriter) -> Result<(), String> {
+        out.raw(value.as_bytes());
+        Ok(())
+    }
+    fn decode(&self, input: &mut StateReader<'_>) -> Result<KeyBytes, String> {
+        read_group(input)
+    }
+}
 
 /// A group's key and its window's start.
 #[derive(Debug, Clone, Copy, Default)]
@@ -13,12 +29,12 @@ pub struct WindowKeyCodec;
 
 impl StateCodec<WindowKey> for WindowKeyCodec {
     fn encode(&self, value: &WindowKey, out: &mut StateWriter) -> Result<(), String> {
-        ScalarsCodec.encode(&value.group, out)?;
+        out.raw(value.group.as_bytes());
         out.i64(value.start);
         Ok(())
     }
     fn decode(&self, input: &mut StateReader<'_>) -> Result<WindowKey, String> {
-        let group = ScalarsCodec.decode(input)?;
+        let group = read_group(input)?;
         Ok(WindowKey::new(group, input.i64()?))
     }
 }
@@ -74,6 +90,7 @@ impl StateCodec<WindowState> for WindowStateCodec {
             touched: input.i64()?,
             start: input.i64()?,
             end: input.i64()?,
+            pending: false,
         })
     }
 }

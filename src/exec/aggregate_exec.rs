@@ -10,15 +10,17 @@ use std::sync::Arc;
 
 use datafusion::common::ScalarValue;
 
-use super::aggregate_codec::{SharedCodec, WindowKeyCodec, WindowStateCodec};
+use super::aggregate_codec::{GroupKeyCodec, SharedCodec, WindowKeyCodec, WindowStateCodec};
 use super::change::RowKind;
+use super::group_key::group_scalars;
 use super::suppress::SuppressBuffer;
 use crate::catalog::WindowType;
 use crate::functions::aggregate::{AggregateFunction, AggregateSpec, AggregateState};
 use crate::functions::error::FunctionError;
 use crate::plan::WindowPlan;
-use crate::state::codec::{ListCodec, ScalarsCodec};
+use crate::state::codec::ListCodec;
 use crate::state::fast_hash::fast_hash;
+use crate::state::key_bytes::KeyBytes;
 use crate::state::store::Prehashed;
 use crate::state::{DurableStore, KeyedStore, StateCodec};
 
@@ -48,25 +50,35 @@ pub(super) struct WindowState {
     pub(super) touched: i64,
     pub(super) start: i64,
     pub(super) end: i64,
+    /// Changed since the last flush of deferred results (see [`DeferredResults`]).
+    pub(super) pending: bool,
 }
 
 /// Where a group's state lives: one key per time window (or the group alone).
 ///
-/// The key hashes its scalars once, when it is made: a row looks its key up several
-/// times (in the store and in its changelog's set of changed keys), and hashing a
-/// `ScalarValue` each time was a sixth of the aggregate's cost.
+/// The group is its encoded bytes ([`super::group_key`]), and the key hashes them once,
+/// when it is made: a row looks its key up several times (in the store and in its
+/// changelog's set of changed keys).
 #[derive(Debug, Clone)]
 pub(super) struct WindowKey {
-    pub(super) group: Vec<ScalarValue>,
+    pub(super) group: KeyBytes,
     pub(super) start: i64,
     hash: u64,
 }
 
 impl WindowKey {
-    pub(super) fn new(group: Vec<ScalarValue>, start: i64) -> Self {
-        let hash = fast_hash(&(&group, start));
+    pub(super) fn new(group: KeyBytes, start: i64) -> Self {
+        let hash = fast_hash(&(group.as_bytes(), start));
         WindowKey { group, start, hash }
     }
+}
+
+/// The values of a group key, for an emitted row.
+fn scalars_of(group: &KeyBytes) -> FnResult<Vec<ScalarValue>> {
+    group_scalars(group).map_err(|message| FunctionError::CorruptState {
+        name: "GROUP BY".into(),
+        message,
+    })
 }
 
 impl Hash for WindowKey {
@@ -83,12 +95,26 @@ impl PartialEq for WindowKey {
 
 impl Eq for WindowKey {}
 
+/// With a record cache, the group-windows changed since the last flush, in the order
+/// they first changed. Their results are computed once, when they are flushed, rather
+/// than on every row: a group updated six times between commits costs one result.
+#[derive(Debug, Default)]
+struct DeferredResults {
+    keys: Vec<WindowKey>,
+    /// The estimated bytes the flush will emit, which the cache's bound counts.
+    bytes: usize,
+}
+
+/// What a deferred group-window costs besides its group's scalars: the key, its
+/// results and the output row they become.
+const DEFERRED_ENTRY_BYTES: usize = 512;
+
 /// The aggregates of a query and their state.
 pub struct AggregateExec {
     functions: Vec<(Arc<AggregateFunction>, AggregateSpec)>,
     window: Option<WindowPlan>,
     windows: KeyedStore<WindowKey, WindowState, Prehashed>,
-    sessions: KeyedStore<Vec<ScalarValue>, Vec<WindowState>>,
+    sessions: KeyedStore<KeyBytes, Vec<WindowState>>,
     /// The largest timestamp seen: what closes windows.
     stream_time: i64,
     /// With EMIT FINAL: the results held until their window closes.
@@ -104,6 +130,8 @@ pub struct AggregateExec {
     /// No open time window ends before this: purging scans the windows only once one
     /// may have closed. `None` when unknown (after a restore), which forces a scan.
     earliest_open_end: Option<i64>,
+    /// Results computed at flush instead of per row (`None`: every row yields its result).
+    deferred: Option<DeferredResults>,
 }
 
 impl AggregateExec {
@@ -122,6 +150,51 @@ impl AggregateExec {
             retention_ms: None,
             idle: BTreeMap::new(),
             earliest_open_end: None,
+            deferred: None,
+        }
+    }
+
+    /// Defers the results of time windows and plain groups to [`Self::take_deferred`]:
+    /// `apply` then yields no row for them. Sessions, EMIT FINAL and RETENTION keep
+    /// yielding rows (their tombstones must stay ordered with the results).
+    pub fn defer_results(&mut self) {
+        let eligible = self.suppress.is_none()
+            && self.retention_ms.is_none()
+            && self.window.is_none_or(|w| w.kind != WindowType::Session);
+        if eligible {
+            self.deferred = Some(DeferredResults::default());
+        }
+    }
+
+    /// The estimated bytes of the results waiting for [`Self::take_deferred`].
+    pub fn deferred_bytes(&self) -> usize {
+        self.deferred.as_ref().map_or(0, |d| d.bytes)
+    }
+
+    /// Appends the current result of every group-window changed since the last call,
+    /// in the order they first changed; a result that fails to compute is reported in
+    /// `failures` instead.
+    pub fn take_deferred(&mut self, out: &mut Vec<AggregateRow>, failures: &mut Vec<String>) {
+        let Some(deferred) = &mut self.deferred else {
+            return;
+        };
+        deferred.bytes = 0;
+        let windowed = self.window.is_some();
+        for key in std::mem::take(&mut deferred.keys) {
+            let Some(state) = self.windows.get_mut_untracked(&key) else {
+                continue;
+            };
+            state.pending = false;
+            match results(state).and_then(|r| Ok((r, scalars_of(&key.group)?))) {
+                Ok((results, group)) => out.push(AggregateRow {
+                    kind: RowKind::Insert,
+                    group,
+                    results,
+                    rowtime: state.max_rowtime,
+                    window: windowed.then_some((state.start, state.end)),
+                }),
+                Err(e) => failures.push(format!("Error computing an aggregate: {e}")),
+            }
         }
     }
 
@@ -134,9 +207,9 @@ impl AggregateExec {
 
     /// Expires the groups idle for longer than the retention, oldest first, appending
     /// a tombstone for each to `out`.
-    fn expire_idle(&mut self, out: &mut Vec<AggregateRow>) {
+    fn expire_idle(&mut self, out: &mut Vec<AggregateRow>) -> FnResult<()> {
         let Some(retention) = self.retention_ms else {
-            return;
+            return Ok(());
         };
         let horizon = self.stream_time.saturating_sub(retention);
         // Strictly older than the horizon: "untouched for longer than" the retention.
@@ -148,7 +221,7 @@ impl AggregateExec {
                 if current && self.windows.delete(&key).is_some() {
                     out.push(AggregateRow {
                         kind: RowKind::Delete,
-                        group: key.group,
+                        group: scalars_of(&key.group)?,
                         results: Vec::new(),
                         rowtime: self.stream_time,
                         window: None,
@@ -156,6 +229,7 @@ impl AggregateExec {
                 }
             }
         }
+        Ok(())
     }
 
     /// EMIT FINAL: each window's result is published once, when the window closes.
@@ -180,6 +254,7 @@ impl AggregateExec {
             touched: self.stream_time,
             start,
             end,
+            pending: false,
         })
     }
 
@@ -187,14 +262,14 @@ impl AggregateExec {
     /// `addition` is false to retract a row added before. Appends the changes to `out`.
     pub fn apply(
         &mut self,
-        group: Vec<ScalarValue>,
+        group: KeyBytes,
         args: &[Vec<ScalarValue>],
         rowtime: i64,
         addition: bool,
         out: &mut Vec<AggregateRow>,
     ) -> FnResult<()> {
         self.stream_time = self.stream_time.max(rowtime);
-        self.expire_idle(out);
+        self.expire_idle(out)?;
         let (Some(mut buffer), Some(plan)) = (self.suppress.take(), self.window) else {
             return self.apply_unsuppressed(group, args, rowtime, addition, out);
         };
@@ -219,7 +294,7 @@ impl AggregateExec {
 
     fn apply_unsuppressed(
         &mut self,
-        group: Vec<ScalarValue>,
+        group: KeyBytes,
         args: &[Vec<ScalarValue>],
         rowtime: i64,
         addition: bool,
@@ -249,7 +324,7 @@ impl AggregateExec {
 
     fn apply_window(
         &mut self,
-        group: Vec<ScalarValue>,
+        group: KeyBytes,
         window: Option<(i64, i64)>,
         args: &[Vec<ScalarValue>],
         rowtime: i64,
@@ -260,41 +335,62 @@ impl AggregateExec {
         self.latest_window_start = self.latest_window_start.max(start);
         let key = WindowKey::new(group, start);
         let stream_time = self.stream_time;
-        // One lookup for a group-window that exists, the common case.
-        let change = match self.windows.get_mut(&key) {
-            Some(state) => update(state, args, rowtime, addition, stream_time, false)?,
+        let deferring = self.deferred.is_some();
+        // One lookup for a group-window that exists, the common case. A deferring store
+        // records the key as changed only on its first change since the flush.
+        let existing = if deferring {
+            self.windows.get_mut_untracked(&key)
+        } else {
+            self.windows.get_mut(&key)
+        };
+        let (change, newly_pending) = match existing {
+            Some(state) => {
+                let newly_pending = deferring && !std::mem::replace(&mut state.pending, deferring);
+                let change = update(state, args, rowtime, addition, stream_time, false)?;
+                (change, newly_pending)
+            }
             None => {
                 if !addition {
                     // Nothing was added to this group: nothing to take back.
                     return Ok(());
                 }
-                let fresh = self.fresh(start, end, rowtime)?;
+                let mut fresh = self.fresh(start, end, rowtime)?;
+                fresh.pending = deferring;
+                let change = update(&mut fresh, args, rowtime, addition, stream_time, true)?;
                 self.windows.put(key.clone(), fresh);
                 if let Some(earliest) = &mut self.earliest_open_end {
                     *earliest = (*earliest).min(end);
                 }
-                let Some(state) = self.windows.get_mut(&key) else {
-                    return Ok(());
-                };
-                update(state, args, rowtime, addition, stream_time, true)?
+                (change, deferring)
             }
         };
         if self.retention_ms.is_some() && change.moved {
             self.idle.entry(stream_time).or_default().push(key.clone());
         }
-        out.push(AggregateRow {
-            kind: RowKind::Insert,
-            group: key.group,
-            results: change.results,
-            rowtime: change.rowtime,
-            window,
-        });
+        match &mut self.deferred {
+            Some(deferred) => {
+                if newly_pending {
+                    self.windows.touch(&key);
+                    deferred.bytes += DEFERRED_ENTRY_BYTES + key.group.as_bytes().len();
+                    deferred.keys.push(key);
+                }
+            }
+            None => {
+                out.push(AggregateRow {
+                    kind: RowKind::Insert,
+                    results: change.results.unwrap_or_default(),
+                    group: scalars_of(&key.group)?,
+                    rowtime: change.rowtime,
+                    window,
+                });
+            }
+        }
         Ok(())
     }
 
     fn apply_session(
         &mut self,
-        group: Vec<ScalarValue>,
+        group: KeyBytes,
         plan: WindowPlan,
         args: &[Vec<ScalarValue>],
         rowtime: i64,
@@ -327,6 +423,7 @@ impl AggregateExec {
             return Ok(());
         }
         merging.sort_by_key(|s| s.start);
+        let values = scalars_of(&group)?;
         let unchanged = merging.len() == 1 && merging[0].start == start && merging[0].end == end;
         let mut merged = self.fresh(start, end, rowtime)?;
         for old in &merging {
@@ -337,7 +434,7 @@ impl AggregateExec {
             if !unchanged {
                 out.push(AggregateRow {
                     kind: RowKind::Delete,
-                    group: group.clone(),
+                    group: values.clone(),
                     results: Vec::new(),
                     rowtime: old.max_rowtime,
                     window: Some((old.start, old.end)),
@@ -347,7 +444,7 @@ impl AggregateExec {
         fold(&mut merged, args, addition)?;
         out.push(AggregateRow {
             kind: RowKind::Insert,
-            group: group.clone(),
+            group: values,
             results: results(&merged)?,
             rowtime: merged.max_rowtime,
             window: Some((start, end)),
@@ -380,7 +477,9 @@ impl AggregateExec {
                 }
                 let mut earliest = i64::MAX;
                 self.windows.purge(|_, state| {
-                    let closed = plan.is_closed(state.end, stream_time);
+                    // A closed window whose deferred result is still to be emitted stays
+                    // until the flush has read it.
+                    let closed = plan.is_closed(state.end, stream_time) && !state.pending;
                     if !closed {
                         earliest = earliest.min(state.end);
                     }
@@ -403,7 +502,7 @@ impl AggregateExec {
         );
         self.sessions = KeyedStore::with_changelog(
             "sessions",
-            Arc::new(ScalarsCodec),
+            Arc::new(GroupKeyCodec),
             Arc::new(ListCodec(SharedCodec(state))),
         );
     }
@@ -442,7 +541,8 @@ fn fold(state: &mut WindowState, args: &[Vec<ScalarValue>], addition: bool) -> F
 
 /// What folding a row into a group-window changed.
 struct WindowChange {
-    results: Vec<ScalarValue>,
+    /// The new results, unless they are deferred.
+    results: Option<Vec<ScalarValue>>,
     /// The output's ROWTIME: the largest timestamp folded in.
     rowtime: i64,
     /// Whether the group-window was created or last touched at an earlier stream time,
@@ -450,7 +550,8 @@ struct WindowChange {
     moved: bool,
 }
 
-/// Folds one row into `state` at `stream_time`; `created` for a state made for it.
+/// Folds one row into `state` at `stream_time`; `created` for a state made for it. The
+/// results are computed unless the state waits for a deferred flush.
 fn update(
     state: &mut WindowState,
     args: &[Vec<ScalarValue>],
@@ -464,7 +565,11 @@ fn update(
     let moved = created || state.touched != stream_time;
     state.touched = stream_time;
     Ok(WindowChange {
-        results: results(state)?,
+        results: if state.pending {
+            None
+        } else {
+            Some(results(state)?)
+        },
         rowtime: state.max_rowtime,
         moved,
     })
@@ -477,6 +582,7 @@ fn results(state: &WindowState) -> FnResult<Vec<ScalarValue>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exec::group_key::group_from_scalars;
     use crate::functions::registry::FunctionRegistry;
     use crate::sql::SqlType;
 
@@ -503,8 +609,12 @@ mod tests {
         }
     }
 
-    fn key(k: i64) -> Vec<ScalarValue> {
+    fn values(k: i64) -> Vec<ScalarValue> {
         vec![ScalarValue::Int64(Some(k))]
+    }
+
+    fn key(k: i64) -> KeyBytes {
+        group_from_scalars(&values(k)).expect("encodes")
     }
 
     fn arg(v: i64) -> Vec<Vec<ScalarValue>> {
@@ -538,7 +648,10 @@ mod tests {
             WindowKey::new(key(1), 0),
             WindowKey::new(key(1), 10),
             WindowKey::new(key(2), 0),
-            WindowKey::new(vec![ScalarValue::Utf8(Some("1".into()))], 0),
+            WindowKey::new(
+                group_from_scalars(&vec![ScalarValue::Utf8(Some("1".into()))]).expect("encodes"),
+                0,
+            ),
         ]
         .into_iter()
         .collect();
@@ -569,13 +682,13 @@ mod tests {
         assert_eq!(
             shown,
             vec![
-                (key(3), Some((0, 30)), sum(1)),
-                (key(3), Some((10, 40)), sum(1)),
-                (key(3), Some((20, 50)), sum(1)),
+                (values(3), Some((0, 30)), sum(1)),
+                (values(3), Some((10, 40)), sum(1)),
+                (values(3), Some((20, 50)), sum(1)),
                 // [0, 30) closed at stream time 35 (no grace).
-                (key(3), Some((10, 40)), sum(3)),
-                (key(3), Some((20, 50)), sum(3)),
-                (key(3), Some((30, 60)), sum(2)),
+                (values(3), Some((10, 40)), sum(3)),
+                (values(3), Some((20, 50)), sum(3)),
+                (values(3), Some((30, 60)), sum(2)),
             ]
         );
     }
@@ -646,7 +759,7 @@ mod tests {
         assert_eq!(out.len(), 3, "idle for exactly the retention is kept");
         sum.apply(key(2), &arg(1), 11, true, &mut out).expect("add");
         assert_eq!(out[3].kind, RowKind::Delete);
-        assert_eq!(out[3].group, key(1));
+        assert_eq!(out[3].group, values(1));
         assert_eq!(out[3].rowtime, 11);
         assert_eq!(sum.open_windows(), 1);
         sum.apply(key(1), &arg(7), 12, true, &mut out).expect("add");
@@ -678,5 +791,57 @@ mod tests {
                 (RowKind::Insert, Some((0, 10_009)), 10_009),
             ]
         );
+    }
+
+    #[test]
+    fn deferred_results_are_computed_once_per_group_window_at_the_flush() {
+        let window = window_plan(WindowType::Tumbling, 10, 0);
+        let mut sum = exec("SUM", SqlType::BigInt, Some(window));
+        sum.defer_results();
+        let mut out = Vec::new();
+        for (group, value, ts) in [(1, 1, 1), (2, 5, 2), (1, 2, 3), (1, 4, 12)] {
+            sum.apply(key(group), &arg(value), ts, true, &mut out)
+                .expect("add");
+        }
+        assert!(out.is_empty(), "no result before the flush: {out:?}");
+        assert!(sum.deferred_bytes() >= 3 * DEFERRED_ENTRY_BYTES);
+        // [0, 10) closed at stream time 12, but its result is still to be read.
+        sum.purge_closed();
+        let mut failures = Vec::new();
+        sum.take_deferred(&mut out, &mut failures);
+        assert!(failures.is_empty(), "{failures:?}");
+        let shown: Vec<(Vec<ScalarValue>, Option<(i64, i64)>, ScalarValue, i64)> = out
+            .iter()
+            .map(|r| (r.group.clone(), r.window, r.results[0].clone(), r.rowtime))
+            .collect();
+        let sum_of = |v: i64| ScalarValue::Int64(Some(v));
+        assert_eq!(
+            shown,
+            vec![
+                (values(1), Some((0, 10)), sum_of(3), 3),
+                (values(2), Some((0, 10)), sum_of(5), 2),
+                (values(1), Some((10, 20)), sum_of(4), 12),
+            ]
+        );
+        assert_eq!(sum.deferred_bytes(), 0);
+        sum.purge_closed();
+        assert_eq!(sum.open_windows(), 1, "read, the closed window goes");
+        out.clear();
+        sum.take_deferred(&mut out, &mut failures);
+        assert!(out.is_empty(), "each change is flushed once");
+    }
+
+    #[test]
+    fn sessions_emit_final_and_retention_never_defer() {
+        let session = window_plan(WindowType::Session, 10, 0);
+        let mut max = exec("MAX", SqlType::BigInt, Some(session));
+        max.defer_results();
+        let mut out = Vec::new();
+        max.apply(key(1), &arg(1), 1, true, &mut out).expect("add");
+        assert_eq!(out.len(), 1);
+        let mut sum = exec("SUM", SqlType::BigInt, None).with_retention(10);
+        sum.defer_results();
+        sum.apply(key(1), &arg(1), 1, true, &mut out).expect("add");
+        assert_eq!(out.len(), 2);
     }
 }

@@ -15,10 +15,12 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::ScalarValue;
 use datafusion::execution::SessionState;
 
+use super::aggregate_codec::GroupKeyCodec;
 use super::aggregate_exec::{AggregateExec, AggregateRow};
 use super::change::{ChangeBatch, RowKind};
 use super::error::{ExecError, Result};
 use super::eval::{Evaluator, predicate_mask, where_passes};
+use super::group_key::{encode_group_row, group_from_scalars};
 use super::processing_log::ProcessingError;
 use super::record_cache::{CommitPolicy, RecordCache};
 use super::repartition_task::group_key_of;
@@ -35,12 +37,13 @@ use crate::plan::select::{ROWOFFSET, ROWTIME};
 use crate::state::codec::{
     ListCodec, PairCodec, ScalarsCodec, StateReader, StateWriter, UnitCodec, WindowBoundsCodec,
 };
+use crate::state::key_bytes::KeyBytes;
 use crate::state::{DurableStore, KeyedStore, StateCodec};
 
 /// What a TABLE source row last contributed, to retract it when the row changes.
 #[derive(Debug, Clone)]
 struct Contribution {
-    group: Vec<ScalarValue>,
+    group: KeyBytes,
     args: Vec<Vec<ScalarValue>>,
     rowtime: i64,
 }
@@ -54,14 +57,14 @@ impl StateCodec<Contribution> for ContributionCodec {
         value: &Contribution,
         out: &mut StateWriter,
     ) -> std::result::Result<(), String> {
-        ScalarsCodec.encode(&value.group, out)?;
+        GroupKeyCodec.encode(&value.group, out)?;
         ListCodec(ScalarsCodec).encode(&value.args, out)?;
         out.i64(value.rowtime);
         Ok(())
     }
     fn decode(&self, input: &mut StateReader<'_>) -> std::result::Result<Contribution, String> {
         Ok(Contribution {
-            group: ScalarsCodec.decode(input)?,
+            group: GroupKeyCodec.decode(input)?,
             args: ListCodec(ScalarsCodec).decode(input)?,
             rowtime: input.i64()?,
         })
@@ -102,6 +105,9 @@ pub struct AggregateTask {
     /// The task reads an internal repartition topic: each record's group was computed
     /// by the router (and travels in a header), and its records were counted in there.
     repartitioned: bool,
+    /// The current row's group bytes and aggregate arguments, reused row after row.
+    group_scratch: Vec<u8>,
+    args_scratch: Vec<Vec<ScalarValue>>,
     pub metrics: TaskMetrics,
     /// Errors since the engine last drained them into the processing log.
     pub errors: Vec<ProcessingError>,
@@ -184,6 +190,8 @@ impl AggregateTask {
             last_commit: Instant::now(),
             uncommitted: None,
             repartitioned: false,
+            group_scratch: Vec::new(),
+            args_scratch: plan.aggregates.iter().map(|_| Vec::new()).collect(),
             metrics: TaskMetrics::default(),
             errors: Vec::new(),
         })
@@ -211,6 +219,9 @@ impl AggregateTask {
     /// Emits and commits as `policy` says (ksqlDB's record cache and commit interval).
     pub fn with_commit_policy(mut self, policy: CommitPolicy) -> Self {
         self.policy = policy;
+        if !policy.is_uncached() {
+            self.aggregate.defer_results();
+        }
         self
     }
 
@@ -292,10 +303,8 @@ impl AggregateTask {
         self.uncommitted = Some(last.clone());
         let elapsed_ms = self.last_commit.elapsed().as_millis() as u64;
         let caught_up = records.len() < max_records;
-        if self
-            .policy
-            .is_due(self.cache.bytes(), caught_up, elapsed_ms)
-        {
+        let cached_bytes = self.cache.bytes() + self.aggregate.deferred_bytes();
+        if self.policy.is_due(cached_bytes, caught_up, elapsed_ms) {
             self.flush_and_commit(log, &mut errors)?;
         }
         self.record_errors(errors);
@@ -310,8 +319,16 @@ impl AggregateTask {
     /// Emits the cached changes, then commits the output, the stores' changes and the
     /// position after the last record processed, together.
     fn flush_and_commit(&mut self, log: &Log, errors: &mut Vec<ProcessingError>) -> Result<()> {
+        let mut rows = Vec::new();
+        let mut failures = Vec::new();
+        self.aggregate.take_deferred(&mut rows, &mut failures);
+        for message in failures {
+            errors.push(self.error(0, message));
+        }
         if !self.cache.is_empty() {
-            let rows = self.cache.drain();
+            rows.append(&mut self.cache.drain());
+        }
+        if !rows.is_empty() {
             self.metrics.records_out += self.emit(rows, errors)? as u64;
         }
         match self.committer.clone() {
@@ -366,9 +383,11 @@ impl AggregateTask {
             let kind = batch.kind(row);
             let offset = offsets.value(row) as u64;
             let rowtime = rowtimes.value(row);
+            // This row's contribution, in the scratch buffers: whether its group is
+            // NULL, or `None` when it contributes nothing.
             let new = if passes[row] && kind != RowKind::Delete && kind.is_addition() {
                 match self.routed_group(records, offset) {
-                    Ok(group) => Some(self.contribution(&evaluated.arrays, row, rowtime, group)?),
+                    Ok(routed) => Some(self.read_contribution(&evaluated.arrays, row, routed)?),
                     Err(message) => {
                         errors.push(self.error(offset, message));
                         None
@@ -377,13 +396,15 @@ impl AggregateTask {
             } else {
                 None
             };
-            if let Some(table_rows) = &mut self.table_rows {
+            let group = new.map(|_| KeyBytes::new(&self.group_scratch));
+            if self.table_rows.is_some() {
                 let key = (0..self.source_key_count)
                     .map(|c| ScalarValue::try_from_array(batch.column(c), row))
                     .collect::<datafusion::error::Result<Vec<_>>>()?;
-                if let Some(old) = table_rows.delete(&key) {
+                let old = self.table_rows.as_mut().and_then(|rows| rows.delete(&key));
+                if let Some(old) = old {
                     let before = out.len();
-                    let same_group = new.as_ref().is_some_and(|n| n.group == old.group);
+                    let same_group = group.as_ref() == Some(&old.group);
                     if let Err(e) = self.aggregate.apply(
                         old.group,
                         &old.args,
@@ -399,16 +420,19 @@ impl AggregateTask {
                         out.truncate(before);
                     }
                 }
-                if let Some(new) = &new {
-                    if let Some(table_rows) = &mut self.table_rows {
-                        table_rows.put(key, new.clone());
-                    }
+                if let (Some(group), Some(rows)) = (&group, &mut self.table_rows) {
+                    let contribution = Contribution {
+                        group: group.clone(),
+                        args: self.args_scratch.clone(),
+                        rowtime,
+                    };
+                    rows.put(key, contribution);
                 }
             }
-            let Some(new) = new else {
+            let (Some(group), Some(null_group)) = (group, new) else {
                 continue;
             };
-            if new.group.iter().any(ScalarValue::is_null) {
+            if null_group {
                 errors.push(self.error(
                     offset,
                     "GROUP BY expression evaluated to NULL: the row is excluded from the aggregation"
@@ -418,7 +442,7 @@ impl AggregateTask {
             }
             if let Err(e) = self
                 .aggregate
-                .apply(new.group, &new.args, rowtime, true, &mut out)
+                .apply(group, &self.args_scratch, rowtime, true, &mut out)
             {
                 errors.push(self.error(offset, e.to_string()));
             }
@@ -443,39 +467,37 @@ impl AggregateTask {
         group_key_of(record).map(Some)
     }
 
-    /// A row's contribution: its group (`routed`, or evaluated first in `arrays`) and
-    /// its aggregates' arguments (the rest of `arrays`).
-    fn contribution(
-        &self,
+    /// Reads a row's contribution into the scratch buffers: its group (`routed`, or
+    /// evaluated first in `arrays`) and its aggregates' arguments (the rest of
+    /// `arrays`). Returns whether the group has a NULL value.
+    fn read_contribution(
+        &mut self,
         arrays: &[ArrayRef],
         row: usize,
-        rowtime: i64,
         routed: Option<Vec<ScalarValue>>,
-    ) -> Result<Contribution> {
-        let value = |c: usize| scalar_at(&arrays[c], row);
-        let (group, mut next) = match routed {
-            Some(group) => (group, 0),
-            None => (
-                (0..self.group_count)
-                    .map(value)
-                    .collect::<datafusion::error::Result<Vec<_>>>()?,
-                self.group_count,
-            ),
+    ) -> Result<bool> {
+        let (null_group, mut next) = match routed {
+            Some(group) => {
+                let key = group_from_scalars(&group).map_err(ExecError::Internal)?;
+                self.group_scratch.clear();
+                self.group_scratch.extend_from_slice(key.as_bytes());
+                (group.iter().any(ScalarValue::is_null), 0)
+            }
+            None => {
+                let columns = &arrays[..self.group_count];
+                encode_group_row(columns, row, &mut self.group_scratch)
+                    .map_err(ExecError::Internal)?;
+                (columns.iter().any(|c| c.is_null(row)), self.group_count)
+            }
         };
-        let mut args = Vec::with_capacity(self.arg_counts.len());
-        for count in &self.arg_counts {
-            args.push(
-                (next..next + count)
-                    .map(value)
-                    .collect::<datafusion::error::Result<Vec<_>>>()?,
-            );
+        for (args, count) in self.args_scratch.iter_mut().zip(&self.arg_counts) {
+            args.clear();
+            for column in &arrays[next..next + count] {
+                args.push(scalar_at(column, row)?);
+            }
             next += count;
         }
-        Ok(Contribution {
-            group,
-            args,
-            rowtime,
-        })
+        Ok(null_group)
     }
 
     /// Applies HAVING and the projection to the changes and writes them to the sink.

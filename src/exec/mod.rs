@@ -6,6 +6,7 @@ pub mod aggregate_task;
 pub mod change;
 pub mod error;
 pub mod eval;
+pub mod group_key;
 pub mod join_exec;
 pub mod join_rows;
 pub mod join_task;

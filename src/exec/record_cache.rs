@@ -24,9 +24,9 @@ pub const CACHE_MAX_BYTES: &str = "cache.max.bytes.buffering";
 /// The session property giving the longest time between two commits, in milliseconds.
 pub const COMMIT_INTERVAL_MS: &str = "commit.interval.ms";
 
-/// Runnel's default for `cache.max.bytes.buffering`: off (ksqlDB's is 10 MB). The
-/// bound is per task, not shared across the engine, so it is opt-in until it is.
-pub const DEFAULT_CACHE_MAX_BYTES: usize = 0;
+/// ksqlDB's default for `cache.max.bytes.buffering`: 10 MB for a query, shared by its
+/// tasks ([`CommitPolicy::per_task`]), as Kafka Streams shares it among its threads.
+pub const DEFAULT_CACHE_MAX_BYTES: usize = 10_000_000;
 /// ksqlDB's default for `ksql.streams.commit.interval.ms`.
 pub const DEFAULT_COMMIT_INTERVAL_MS: u64 = 2_000;
 
@@ -63,6 +63,16 @@ impl CommitPolicy {
             policy.interval_ms = parse_count(COMMIT_INTERVAL_MS, raw)? as u64;
         }
         Ok(policy)
+    }
+
+    /// The policy of one of a query's `tasks`: each gets an equal share of the
+    /// query's cache bound (at least a byte, so a cache stays a cache).
+    pub fn per_task(self, tasks: usize) -> Self {
+        let max_bytes = match self.max_bytes {
+            0 => 0,
+            total => (total / tasks.max(1)).max(1),
+        };
+        CommitPolicy { max_bytes, ..self }
     }
 
     /// Whether nothing is cached: every change is emitted at the end of its read.
@@ -273,6 +283,23 @@ mod tests {
             ..policy
         };
         assert!(uncached.is_due(0, false, 0));
+    }
+
+    #[test]
+    fn a_query_shares_its_cache_bound_among_its_tasks() {
+        let policy = CommitPolicy {
+            max_bytes: 10_000,
+            interval_ms: 5,
+        };
+        assert_eq!(policy.per_task(4).max_bytes, 2_500);
+        assert_eq!(policy.per_task(4).interval_ms, 5);
+        assert_eq!(policy.per_task(0).max_bytes, 10_000);
+        assert_eq!(policy.per_task(20_000).max_bytes, 1, "still a cache");
+        let uncached = CommitPolicy {
+            max_bytes: 0,
+            ..policy
+        };
+        assert!(uncached.per_task(4).is_uncached());
     }
 
     #[test]

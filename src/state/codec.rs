@@ -41,7 +41,7 @@ pub fn decode_from_slice<T>(codec: &dyn StateCodec<T>, bytes: &[u8]) -> Result<T
 pub struct ScalarsCodec;
 
 /// How one scalar of a [`ScalarsCodec`] list is written.
-const PLAIN_SCALAR: u8 = 0;
+pub const PLAIN_SCALAR: u8 = 0;
 const IPC_SCALAR: u8 = 1;
 
 /// Whether the aggregate-state layout can hold values of this type.
@@ -94,20 +94,25 @@ fn scalar_from_ipc(bytes: &[u8]) -> Result<ScalarValue, String> {
     ScalarValue::try_from_array(batch.column(0), 0).map_err(|e| e.to_string())
 }
 
+/// Writes one value of a [`ScalarsCodec`] list: a one-byte encoding tag (plain or
+/// Arrow IPC), then the value.
+pub fn write_scalar_entry(scalar: &ScalarValue, out: &mut StateWriter) -> Result<(), String> {
+    if is_plain(&scalar.data_type()) {
+        out.u8(PLAIN_SCALAR);
+        out.scalar(scalar)
+    } else {
+        out.u8(IPC_SCALAR);
+        out.bytes(&scalar_to_ipc(scalar)?)
+    }
+}
+
 impl StateCodec<Vec<ScalarValue>> for ScalarsCodec {
     fn encode(&self, value: &Vec<ScalarValue>, out: &mut StateWriter) -> Result<(), String> {
         let count = u32::try_from(value.len()).map_err(|_| "too many values".to_string())?;
         out.u32(count);
-        for scalar in value {
-            if is_plain(&scalar.data_type()) {
-                out.u8(PLAIN_SCALAR);
-                out.scalar(scalar)?;
-            } else {
-                out.u8(IPC_SCALAR);
-                out.bytes(&scalar_to_ipc(scalar)?)?;
-            }
-        }
-        Ok(())
+        value
+            .iter()
+            .try_for_each(|scalar| write_scalar_entry(scalar, out))
     }
     fn decode(&self, input: &mut StateReader<'_>) -> Result<Vec<ScalarValue>, String> {
         let count = input.u32()? as usize;

@@ -7,6 +7,7 @@ pub mod changelog;
 pub mod codec;
 pub mod error;
 pub mod fast_hash;
+pub mod key_bytes;
 pub mod materialized;
 pub mod store;
 

@@ -35,6 +35,17 @@ impl StateWriter {
         writer
     }
 
+    /// A writer that appends to `buf` without the version byte: for a value embedded
+    /// in a buffer that has its own (a group key inside a store key).
+    pub fn bare(buf: Vec<u8>) -> Self {
+        StateWriter { buf }
+    }
+
+    /// Appends bytes already in this layout (written by a bare writer).
+    pub fn raw(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
     pub fn finish(self) -> Vec<u8> {
         self.buf
     }
@@ -167,6 +178,16 @@ impl<'a> StateReader<'a> {
             return Err(format!("unknown state version {version}"));
         }
         Ok(reader)
+    }
+
+    /// A reader of a value written by a bare writer (no version byte).
+    pub fn bare(buf: &'a [u8]) -> Self {
+        StateReader { buf }
+    }
+
+    /// The bytes not read yet.
+    pub fn remaining(&self) -> &'a [u8] {
+        self.buf
     }
 
     /// Fails unless every byte was consumed (a longer buffer is not this state).
