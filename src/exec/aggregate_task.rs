@@ -71,6 +71,9 @@ impl StateCodec<Contribution> for ContributionCodec {
     }
 }
 
+/// How many deferred results a flush turns into output rows at a time.
+const FLUSH_CHUNK_ROWS: usize = 4_096;
+
 /// Reads one partition of a GROUP BY query's source and maintains its aggregates.
 pub struct AggregateTask {
     reader: SourceReader,
@@ -319,16 +322,22 @@ impl AggregateTask {
     /// Emits the cached changes, then commits the output, the stores' changes and the
     /// position after the last record processed, together.
     fn flush_and_commit(&mut self, log: &Log, errors: &mut Vec<ProcessingError>) -> Result<()> {
-        let mut rows = Vec::new();
-        let mut failures = Vec::new();
-        self.aggregate.take_deferred(&mut rows, &mut failures);
-        for message in failures {
-            errors.push(self.error(0, message));
+        loop {
+            let mut rows = Vec::new();
+            let mut failures = Vec::new();
+            let taken = self
+                .aggregate
+                .take_deferred(FLUSH_CHUNK_ROWS, &mut rows, &mut failures);
+            for message in failures {
+                errors.push(self.error(0, message));
+            }
+            if taken == 0 {
+                break;
+            }
+            self.metrics.records_out += self.emit(rows, errors)? as u64;
         }
         if !self.cache.is_empty() {
-            rows.append(&mut self.cache.drain());
-        }
-        if !rows.is_empty() {
+            let rows = self.cache.drain();
             self.metrics.records_out += self.emit(rows, errors)? as u64;
         }
         match self.committer.clone() {
