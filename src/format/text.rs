@@ -63,38 +63,31 @@ pub fn write_java_double(value: f64, out: &mut String) {
         return;
     }
     let mut buffer = ryu::Buffer::new();
-    let Some(shortest) = ShortestDigits::parse(buffer.format_finite(value)) else {
+    let Some(digits) = ShortestDigits::parse(buffer.format_finite(value)) else {
         write_java_double_by_fmt(value, out);
         return;
     };
-    let digits = shortest.digits.as_slice();
-    let point = shortest.point;
+    let (count, point) = (digits.len(), digits.point);
     if (1e-3..1e7).contains(&value.abs()) {
         if value < 0.0 {
             out.push('-');
         }
-        let digit_count = digits.len() as i32;
         if point <= 0 {
             out.push_str("0.");
-            push_zeros(out, -point);
-            push_digits(out, digits);
-        } else if point >= digit_count {
-            push_digits(out, digits);
-            push_zeros(out, point - digit_count);
+            push_zeros(out, point.unsigned_abs() as usize);
+            digits.push(out, 0, count);
+        } else if point as usize >= count {
+            digits.push(out, 0, count);
+            push_zeros(out, point as usize - count);
             out.push_str(".0");
         } else {
-            let (int, fraction) = digits.split_at(point as usize);
-            push_digits(out, int);
+            digits.push(out, 0, point as usize);
             out.push('.');
-            push_digits(out, fraction);
+            digits.push(out, point as usize, count);
         }
         return;
     }
-    let [first, rest @ ..] = digits else {
-        write_java_double_by_fmt(value, out);
-        return;
-    };
-    if rest.is_empty() {
+    if count < 2 {
         // A single shortest digit: Java's second digit is the exact value's, which the
         // formatter below knows how to round.
         write_java_double_by_fmt(value, out);
@@ -103,92 +96,103 @@ pub fn write_java_double(value: f64, out: &mut String) {
     if value < 0.0 {
         out.push('-');
     }
-    out.push(char::from(*first));
+    digits.push(out, 0, 1);
     out.push('.');
-    push_digits(out, rest);
+    digits.push(out, 1, count);
     out.push('E');
-    let mut exponent = itoa_buffer(point - 1);
-    out.push_str(exponent.as_str());
+    push_exponent(out, point - 1);
 }
 
-/// The shortest digits of a double, without leading or trailing zeros, and where the
-/// decimal point goes: the value is `0.DIGITS * 10^point`.
-struct ShortestDigits {
-    digits: Vec<u8>,
+/// The shortest digits of a double without leading or trailing zeros, as two pieces of
+/// ryu's text (the digits before and after its decimal point), and where the decimal
+/// point goes: the value is `0.DIGITS * 10^point`.
+struct ShortestDigits<'a> {
+    head: &'a str,
+    tail: &'a str,
     point: i32,
 }
 
-impl ShortestDigits {
+impl<'a> ShortestDigits<'a> {
     /// Reads ryu's output (`123.45`, `0.001`, `1e30`, `-1.5e-7`); `None` for anything
     /// else, which the caller formats the slow way.
-    fn parse(text: &str) -> Option<Self> {
+    fn parse(text: &'a str) -> Option<Self> {
         let text = text.strip_prefix('-').unwrap_or(text);
         let (mantissa, exponent) = match text.split_once('e') {
             Some((mantissa, exponent)) => (mantissa, exponent.parse::<i32>().ok()?),
             None => (text, 0),
         };
-        let point_at = mantissa.find('.').unwrap_or(mantissa.len());
-        let mut digits: Vec<u8> = Vec::with_capacity(mantissa.len());
-        for byte in mantissa.bytes() {
-            match byte {
-                b'0'..=b'9' => digits.push(byte),
-                b'.' => {}
-                _ => return None,
+        let (int, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let fraction = fraction.trim_end_matches('0');
+        let int_len = i32::try_from(int.len()).ok()?;
+        let digits = if int == "0" {
+            let significant = fraction.trim_start_matches('0');
+            let zeros = i32::try_from(fraction.len() - significant.len()).ok()?;
+            ShortestDigits {
+                head: "",
+                tail: significant,
+                point: exponent - zeros,
             }
+        } else if fraction.is_empty() {
+            ShortestDigits {
+                head: int.trim_end_matches('0'),
+                tail: "",
+                point: int_len + exponent,
+            }
+        } else {
+            ShortestDigits {
+                head: int,
+                tail: fraction,
+                point: int_len + exponent,
+            }
+        };
+        let well_formed = digits.len() > 0
+            && !digits.head.starts_with('0')
+            && (digits.head.bytes().chain(digits.tail.bytes())).all(|b| b.is_ascii_digit());
+        well_formed.then_some(digits)
+    }
+
+    fn len(&self) -> usize {
+        self.head.len() + self.tail.len()
+    }
+
+    /// Appends digits `from..to` (of all the digits).
+    fn push(&self, out: &mut String, from: usize, to: usize) {
+        let split = self.head.len();
+        if from < split {
+            out.push_str(self.head.get(from..to.min(split)).unwrap_or(""));
         }
-        let leading_zeros = digits.iter().take_while(|d| **d == b'0').count();
-        digits.drain(..leading_zeros);
-        while digits.last() == Some(&b'0') {
-            digits.pop();
+        if to > split {
+            out.push_str(
+                self.tail
+                    .get(from.max(split) - split..to - split)
+                    .unwrap_or(""),
+            );
         }
-        if digits.is_empty() {
-            return None;
-        }
-        let point = i32::try_from(point_at).ok()? + exponent - i32::try_from(leading_zeros).ok()?;
-        Some(ShortestDigits { digits, point })
     }
 }
 
-fn push_digits(out: &mut String, digits: &[u8]) {
-    out.extend(digits.iter().map(|d| char::from(*d)));
-}
-
-fn push_zeros(out: &mut String, count: i32) {
-    out.extend(std::iter::repeat_n('0', count.max(0) as usize));
-}
-
-/// A small integer's decimal text, without `core::fmt`.
-fn itoa_buffer(value: i32) -> ExponentText {
-    let mut text = ExponentText::default();
-    if value < 0 {
-        text.bytes[0] = b'-';
-        text.len = 1;
+fn push_zeros(out: &mut String, count: usize) {
+    const ZEROS: &str = "0000000000000000";
+    if count <= ZEROS.len() {
+        out.push_str(&ZEROS[..count]);
+    } else {
+        out.extend(std::iter::repeat_n('0', count));
     }
-    let magnitude = value.unsigned_abs();
+}
+
+/// Appends a double's decimal exponent (between -324 and 308) without `core::fmt`.
+fn push_exponent(out: &mut String, exponent: i32) {
+    if exponent < 0 {
+        out.push('-');
+    }
+    let magnitude = exponent.unsigned_abs();
     let mut divisor = 1;
     while magnitude / divisor >= 10 {
         divisor *= 10;
     }
     while divisor > 0 {
-        if let Some(slot) = text.bytes.get_mut(text.len) {
-            *slot = b'0' + (magnitude / divisor % 10) as u8;
-            text.len += 1;
-        }
+        out.push(char::from(b'0' + (magnitude / divisor % 10) as u8));
         divisor /= 10;
-    }
-    text
-}
-
-/// The text of a double's decimal exponent (at most `-324`).
-#[derive(Default)]
-struct ExponentText {
-    bytes: [u8; 12],
-    len: usize,
-}
-
-impl ExponentText {
-    fn as_str(&mut self) -> &str {
-        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("0")
     }
 }
 
