@@ -14,6 +14,7 @@ use arrow::array::{
 use crate::sql::SqlType;
 
 use super::cell::{Cell, build_array};
+use super::scalar::Scalar;
 
 /// The builder of one column of SQL type `ty`.
 pub enum ColumnBuilder<'a> {
@@ -70,6 +71,24 @@ impl<'a> ColumnBuilder<'a> {
             (ColumnBuilder::Date(b), Cell::Date(v)) => b.append_value(v),
             (ColumnBuilder::Time(b), Cell::Time(v)) => b.append_value(v),
             (ColumnBuilder::Timestamp(b), Cell::Timestamp(v)) => b.append_value(v),
+            (builder, _) => builder.append_null(),
+        }
+    }
+
+    /// Appends `scalar` as [`ColumnBuilder::append`] appends the same cell, without
+    /// building one: the scanner's path.
+    pub fn append_scalar(&mut self, scalar: Scalar<'a>) {
+        match (self, scalar) {
+            (ColumnBuilder::Nested(cells), scalar) => cells.push(scalar.into_cell()),
+            (ColumnBuilder::Boolean(b), Scalar::Bool(v)) => b.append_value(v),
+            (ColumnBuilder::Int(b), Scalar::Int(v)) => b.append_value(v),
+            (ColumnBuilder::BigInt(b), Scalar::BigInt(v)) => b.append_value(v),
+            (ColumnBuilder::Double(b), Scalar::Double(v)) => b.append_value(v),
+            (ColumnBuilder::Decimal(b), Scalar::Decimal(v)) => b.append_value(v),
+            (ColumnBuilder::String(b), Scalar::Str(v)) => b.append_value(v),
+            (ColumnBuilder::Date(b), Scalar::Date(v)) => b.append_value(v),
+            (ColumnBuilder::Time(b), Scalar::Time(v)) => b.append_value(v),
+            (ColumnBuilder::Timestamp(b), Scalar::Timestamp(v)) => b.append_value(v),
             (builder, _) => builder.append_null(),
         }
     }
@@ -175,6 +194,23 @@ mod tests {
             };
             builder.append(mismatched);
             assert_eq!(builder.len(), 3);
+            // The scanner's path appends the same values.
+            if let Some(scalar) = Scalar::from_cell(cell.clone()) {
+                let mut by_scalar = ColumnBuilder::new(&ty, 3);
+                by_scalar.append_scalar(scalar);
+                by_scalar.append_scalar(Scalar::Null);
+                by_scalar.append_scalar(if ty == SqlType::Boolean {
+                    Scalar::Int(1)
+                } else {
+                    Scalar::Bool(false)
+                });
+                let expected = build_array(&ty, &[&cell, &Cell::Null, &Cell::Null]);
+                assert_eq!(
+                    by_scalar.finish(&ty).expect("builds").as_ref(),
+                    expected.expect("builds").as_ref(),
+                    "{ty}"
+                );
+            }
             let built = builder.finish(&ty).expect("builds");
             let expected = build_array(&ty, &[&cell, &Cell::Null, &Cell::Null]).expect("builds");
             assert_eq!(built.as_ref(), expected.as_ref(), "{ty}");

@@ -9,6 +9,7 @@ use super::error::{FormatError, Result, RowError};
 use super::json_decode::{decode_json, decode_json_row_into};
 use super::json_scan::{JsonRowScanner, Scan};
 use super::kafka::decode_kafka;
+use super::scalar::Scalar;
 use super::schema::Column;
 use super::shape::{Shape, shape_of};
 use super::spec::{FormatKind, FormatSpec, SerdePart};
@@ -127,29 +128,38 @@ impl RecordDecoder {
             .collect();
         let mut null_records = Vec::with_capacity(payloads.len());
         let mut errors = Vec::new();
-        // A JSON object decodes into this one scratch row, whole, before its cells are
-        // appended: a record that fails half-way leaves nothing behind.
-        let mut scratch: Vec<Cell<'_>> = vec![Cell::Null; self.columns.len()];
+        // A JSON object decodes into one scratch row, whole, before it is appended: a
+        // record that fails half-way leaves nothing behind. The scanner's row owns
+        // nothing; the serde path's row of cells is used only when the scanner gives up.
+        let mut scanned_row: Vec<Scalar<'_>> = vec![Scalar::Null; self.columns.len()];
+        let mut serde_row: Vec<Cell<'_>> = Vec::new();
         for (row, payload) in payloads.iter().enumerate() {
             if let (Shape::JsonObject(row_type), Some(bytes)) = (&self.shape, payload) {
-                scratch.iter_mut().for_each(|c| *c = Cell::Null);
+                scanned_row.fill(Scalar::Null);
                 let scanned = match &self.scanner {
-                    Some(scanner) => scanner.scan_into(bytes, &mut scratch),
+                    Some(scanner) => scanner.scan_into(bytes, &mut scanned_row),
                     None => Scan::Fallback,
                 };
                 let decoded = match scanned {
-                    Scan::Object => Ok(true),
+                    Scan::Object => {
+                        for (builder, value) in builders.iter_mut().zip(&scanned_row) {
+                            builder.append_scalar(*value);
+                        }
+                        null_records.push(false);
+                        continue;
+                    }
                     Scan::Null => Ok(false),
                     Scan::Fallback => {
-                        scratch.iter_mut().for_each(|c| *c = Cell::Null);
-                        decode_json_row_into(bytes, row_type, &mut scratch)
+                        serde_row.clear();
+                        serde_row.resize(self.columns.len(), Cell::Null);
+                        decode_json_row_into(bytes, row_type, &mut serde_row)
                     }
                 };
                 null_records.push(matches!(decoded, Ok(false)));
                 match decoded {
                     Ok(true) => {
-                        for (builder, cell) in builders.iter_mut().zip(&mut scratch) {
-                            builder.append(std::mem::replace(cell, Cell::Null));
+                        for (builder, cell) in builders.iter_mut().zip(serde_row.drain(..)) {
+                            builder.append(cell);
                         }
                     }
                     Ok(false) => builders.iter_mut().for_each(ColumnBuilder::append_null),

@@ -6,14 +6,17 @@
 //! malformed input, a value that does not coerce — makes it give up ([`Scan::Fallback`]),
 //! and the caller decodes the record with the serde path, which owns every error message.
 //! The scanner therefore never reports an error of its own.
+//!
+//! Values land in a row of [`Scalar`]s, which own nothing, and the record's UTF-8 is
+//! validated once, not once per string.
 
 use std::borrow::Cow;
 
-use crate::sql::StructField;
+use crate::sql::{SqlType, StructField};
 
-use super::cell::Cell;
 use super::coerce::text_to_cell;
 use super::json_decode::{bool_to_cell, field_index, float_to_cell, integer_to_cell};
+use super::scalar::Scalar;
 
 /// What scanning one record gave.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,9 +42,14 @@ impl JsonRowScanner {
         }
     }
 
-    /// Scans `bytes` into `row` (one cell per field, all null on entry).
-    pub fn scan_into<'a>(&self, bytes: &'a [u8], row: &mut [Cell<'a>]) -> Scan {
-        let mut cursor = Cursor { bytes, at: 0 };
+    /// Scans `bytes` into `row` (one scalar per field, all null on entry).
+    pub fn scan_into<'a>(&self, bytes: &'a [u8], row: &mut [Scalar<'a>]) -> Scan {
+        // One validation of the whole record lets every string be sliced out of it; a
+        // record that is not UTF-8 is the serde path's to word.
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return Scan::Fallback;
+        };
+        let mut cursor = Cursor { text, bytes, at: 0 };
         let present = match self.scan_document(&mut cursor, row) {
             Some(present) => present,
             None => return Scan::Fallback,
@@ -55,7 +63,7 @@ impl JsonRowScanner {
     }
 
     /// `Some(true)` after an object, `Some(false)` after `null`, `None` to fall back.
-    fn scan_document<'a>(&self, cursor: &mut Cursor<'a>, row: &mut [Cell<'a>]) -> Option<bool> {
+    fn scan_document<'a>(&self, cursor: &mut Cursor<'a>, row: &mut [Scalar<'a>]) -> Option<bool> {
         cursor.skip_whitespace();
         match cursor.peek()? {
             b'n' => {
@@ -86,9 +94,9 @@ impl JsonRowScanner {
             cursor.skip_whitespace();
             match self.field_index_from(key, next_guess) {
                 Some(i) => {
-                    let cell = cursor.scalar(&self.fields[i].ty)?;
+                    let value = cursor.scalar(&self.fields[i].ty)?;
                     if let Some(slot) = row.get_mut(i) {
-                        *slot = cell;
+                        *slot = value;
                     }
                     next_guess = i + 1;
                 }
@@ -119,8 +127,10 @@ impl JsonRowScanner {
     }
 }
 
-/// A position in the bytes of one record.
+/// A position in one record, validated UTF-8.
 struct Cursor<'a> {
+    text: &'a str,
+    /// `text` as bytes.
     bytes: &'a [u8],
     at: usize,
 }
@@ -156,34 +166,50 @@ impl<'a> Cursor<'a> {
         if rest[length] != b'"' {
             return None;
         }
-        let text = std::str::from_utf8(&rest[..length]).ok()?;
+        // Both ends are ASCII quotes, hence character boundaries.
+        let text = self.text.get(start..start + length)?;
         self.at = start + length + 1;
         Some(text)
     }
 
-    /// A scalar value coerced to `ty`; `None` for a nested value or one that does not
-    /// coerce (the serde path words that error).
-    fn scalar(&mut self, ty: &crate::sql::SqlType) -> Option<Cell<'a>> {
-        match self.peek()? {
-            b'"' => text_to_cell(Cow::Borrowed(self.plain_string()?), ty).ok(),
+    /// A scalar value coerced to `ty`; `None` for a nested value, one that does not
+    /// coerce (the serde path words that error) or one whose coercion allocates (a
+    /// number into a STRING column: rare, left to the serde path).
+    fn scalar(&mut self, ty: &SqlType) -> Option<Scalar<'a>> {
+        let cell = match self.peek()? {
+            b'"' => {
+                let text = self.plain_string()?;
+                if *ty == SqlType::String {
+                    return Some(Scalar::Str(text));
+                }
+                text_to_cell(Cow::Borrowed(text), ty).ok()?
+            }
             b'n' => {
                 self.literal(b"null")?;
-                Some(Cell::Null)
+                return Some(Scalar::Null);
             }
             b't' => {
                 self.literal(b"true")?;
-                bool_to_cell(true, ty).ok()
+                bool_to_cell(true, ty).ok()?
             }
             b'f' => {
                 self.literal(b"false")?;
-                bool_to_cell(false, ty).ok()
+                bool_to_cell(false, ty).ok()?
             }
-            b'-' | b'0'..=b'9' => match self.number()? {
-                Number::Integer(value) => integer_to_cell(value, ty).ok(),
-                Number::Float(value) => float_to_cell(value, ty).ok(),
+            b'-' | b'0'..=b'9' => match (self.number()?, ty) {
+                (Number::Integer(value), SqlType::BigInt) => {
+                    return i64::try_from(value).ok().map(Scalar::BigInt);
+                }
+                (Number::Integer(value), SqlType::Int) => {
+                    return i32::try_from(value).ok().map(Scalar::Int);
+                }
+                (Number::Float(value), SqlType::Double) => return Some(Scalar::Double(value)),
+                (Number::Integer(value), _) => integer_to_cell(value, ty).ok()?,
+                (Number::Float(value), _) => float_to_cell(value, ty).ok()?,
             },
-            _ => None,
-        }
+            _ => return None,
+        };
+        Scalar::from_cell(cell)
     }
 
     /// Steps over a scalar value of a field no column names.
@@ -235,9 +261,11 @@ impl<'a> Cursor<'a> {
             is_float = true;
         }
         if is_float {
-            // serde_json's own float parsing, so that every value rounds as it does.
-            return serde_json::from_slice::<f64>(&self.bytes[start..self.at])
-                .ok()
+            let literal = &self.bytes[start..self.at];
+            // serde_json's own float parsing for what the exact path cannot take, so that
+            // every value rounds as it does.
+            return exact_float(literal)
+                .or_else(|| serde_json::from_slice::<f64>(literal).ok())
                 .map(Number::Float);
         }
         let mut magnitude: u64 = 0;
@@ -271,13 +299,79 @@ enum Number {
     Float(f64),
 }
 
+/// Powers of ten that a double holds exactly.
+const EXACT_POWERS_OF_TEN: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// A well-formed JSON float literal whose digits fit in 53 bits and whose decimal
+/// exponent is within 22, as the one correctly rounded multiplication or division that
+/// serde_json (and any correct parser) also computes for it; `None` for the others.
+fn exact_float(literal: &[u8]) -> Option<f64> {
+    let (negative, body) = match literal.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, literal),
+    };
+    let (digits, written_exponent) = match body.iter().position(|b| matches!(b, b'e' | b'E')) {
+        Some(at) => (&body[..at], Some(&body[at + 1..])),
+        None => (body, None),
+    };
+    let mut mantissa: u64 = 0;
+    let mut exponent: i32 = 0;
+    let mut in_fraction = false;
+    for &byte in digits {
+        match byte {
+            b'0'..=b'9' => {
+                mantissa = mantissa
+                    .checked_mul(10)?
+                    .checked_add(u64::from(byte - b'0'))?;
+                if in_fraction {
+                    exponent -= 1;
+                }
+            }
+            b'.' => in_fraction = true,
+            _ => return None,
+        }
+    }
+    if let Some(written) = written_exponent {
+        let (sign, digits) = match written.split_first() {
+            Some((b'-', digits)) => (-1, digits),
+            Some((b'+', digits)) => (1, digits),
+            _ => (1, written),
+        };
+        // Longer exponents cannot land within 22; they are left to serde_json.
+        if digits.is_empty() || digits.len() > 4 {
+            return None;
+        }
+        let mut value: i32 = 0;
+        for digit in digits {
+            if !digit.is_ascii_digit() {
+                return None;
+            }
+            value = value * 10 + i32::from(digit - b'0');
+        }
+        exponent += sign * value;
+    }
+    if mantissa > 1 << 53 {
+        return None;
+    }
+    let power = *EXACT_POWERS_OF_TEN.get(exponent.unsigned_abs() as usize)?;
+    let magnitude = if exponent >= 0 {
+        mantissa as f64 * power
+    } else {
+        mantissa as f64 / power
+    };
+    Some(if negative { -magnitude } else { magnitude })
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::format::cell::Cell;
     use crate::format::json_decode::decode_json_row_into;
-    use crate::sql::SqlType;
 
     fn row_type() -> SqlType {
         let field = |name: &str, ty: SqlType| StructField {
@@ -312,11 +406,12 @@ mod tests {
         let SqlType::Struct(fields) = row_type else {
             return (Scan::Fallback, Err("not a struct".into()));
         };
-        let mut row = vec![Cell::Null; fields.len()];
+        let mut row = vec![Scalar::Null; fields.len()];
         let scan = JsonRowScanner::new(fields).scan_into(bytes, &mut row);
+        let cells = || row.iter().map(|s| s.into_cell()).collect();
         let decoded = match scan {
-            Scan::Object => Ok((true, row)),
-            Scan::Null => Ok((false, row)),
+            Scan::Object => Ok((true, cells())),
+            Scan::Null => Ok((false, cells())),
             Scan::Fallback => by_serde(bytes, row_type),
         };
         (scan, decoded)
@@ -348,6 +443,20 @@ mod tests {
     }
 
     #[test]
+    fn short_floats_take_the_exact_path_and_others_do_not() {
+        assert_eq!(exact_float(b"123.45"), Some(123.45));
+        assert_eq!(
+            exact_float(b"-0.0").map(f64::to_bits),
+            Some((-0.0f64).to_bits())
+        );
+        assert_eq!(exact_float(b"25E-1"), Some(2.5));
+        assert_eq!(exact_float(b"1e22"), Some(1e22));
+        assert_eq!(exact_float(b"1e23"), None);
+        assert_eq!(exact_float(b"9007199254740993.0"), None);
+        assert_eq!(exact_float(b"1e00001"), None);
+    }
+
+    #[test]
     fn unusual_records_fall_back_to_the_serde_path() {
         let ty = row_type();
         for record in [
@@ -363,14 +472,15 @@ mod tests {
         ] {
             assert_eq!(by_scanner(record, &ty).0, Scan::Fallback, "{record:?}");
         }
-        // `-0` is a float to serde_json, hence "-0.0" in a STRING column.
+        // `-0` is a float to serde_json, hence "-0.0" in a STRING column: a number
+        // into a STRING allocates its text, which the scanner leaves to serde.
         let ty = SqlType::Struct(vec![StructField {
             name: "S".into(),
             ty: SqlType::String,
         }]);
         assert_eq!(
             by_scanner(br#"{"S": -0}"#, &ty),
-            (Scan::Object, by_serde(br#"{"S": -0}"#, &ty))
+            (Scan::Fallback, by_serde(br#"{"S": -0}"#, &ty))
         );
     }
 
@@ -467,8 +577,41 @@ mod tests {
         ]
     }
 
+    /// Float literals around the edges of the exact path: long mantissas, exponents
+    /// near 22, leading and trailing zeros.
+    fn float_literal() -> impl Strategy<Value = String> {
+        (
+            any::<bool>(),
+            "[0-9]{1,12}",
+            "[0-9]{0,10}",
+            prop::option::of((prop_oneof![Just("e"), Just("E")], "[+-]?", -30i32..30)),
+        )
+            .prop_map(|(negative, int, fraction, exponent)| {
+                let int = int.trim_start_matches('0');
+                let int = if int.is_empty() { "0" } else { int };
+                let mut text = format!("{}{int}", if negative { "-" } else { "" });
+                if !fraction.is_empty() {
+                    text.push('.');
+                    text.push_str(&fraction);
+                }
+                if let Some((e, sign, value)) = exponent {
+                    let sign = if value < 0 { "-" } else { sign.as_str() };
+                    text.push_str(&format!("{e}{sign}{}", value.unsigned_abs()));
+                }
+                text
+            })
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn exact_floats_equal_serde_json_s(literal in float_literal()) {
+            let by_serde = serde_json::from_str::<f64>(&literal).ok();
+            if let Some(exact) = exact_float(literal.as_bytes()) {
+                prop_assert_eq!(Some(exact.to_bits()), by_serde.map(f64::to_bits), "{}", literal);
+            }
+        }
+
         #[test]
         fn the_scanner_decodes_as_the_serde_path_does(record in json_record()) {
             let ty = row_type();

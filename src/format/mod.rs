@@ -20,6 +20,7 @@ mod json_decode;
 mod json_encode;
 mod json_scan;
 mod kafka;
+mod scalar;
 mod schema;
 mod shape;
 mod spec;

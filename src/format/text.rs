@@ -54,7 +54,151 @@ pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
 
 /// Writes a double as Java's `Double.toString` does (`10.0`, `1.0E10`, `1.5E-4`), which is
 /// how ksqlDB prints doubles in JSON and DELIMITED.
+///
+/// The shortest round-trip digits come from `ryu` and are laid out here in Java's
+/// notation, without going through `core::fmt`.
 pub fn write_java_double(value: f64, out: &mut String) {
+    if !value.is_finite() || value == 0.0 {
+        write_java_double_by_fmt(value, out);
+        return;
+    }
+    let mut buffer = ryu::Buffer::new();
+    let Some(digits) = ShortestDigits::parse(buffer.format_finite(value)) else {
+        write_java_double_by_fmt(value, out);
+        return;
+    };
+    let (count, point) = (digits.len(), digits.point);
+    if (1e-3..1e7).contains(&value.abs()) {
+        if value < 0.0 {
+            out.push('-');
+        }
+        if point <= 0 {
+            out.push_str("0.");
+            push_zeros(out, point.unsigned_abs() as usize);
+            digits.push(out, 0, count);
+        } else if point as usize >= count {
+            digits.push(out, 0, count);
+            push_zeros(out, point as usize - count);
+            out.push_str(".0");
+        } else {
+            digits.push(out, 0, point as usize);
+            out.push('.');
+            digits.push(out, point as usize, count);
+        }
+        return;
+    }
+    if count < 2 {
+        // A single shortest digit: Java's second digit is the exact value's, which the
+        // formatter below knows how to round.
+        write_java_double_by_fmt(value, out);
+        return;
+    }
+    if value < 0.0 {
+        out.push('-');
+    }
+    digits.push(out, 0, 1);
+    out.push('.');
+    digits.push(out, 1, count);
+    out.push('E');
+    push_exponent(out, point - 1);
+}
+
+/// The shortest digits of a double without leading or trailing zeros, as two pieces of
+/// ryu's text (the digits before and after its decimal point), and where the decimal
+/// point goes: the value is `0.DIGITS * 10^point`.
+struct ShortestDigits<'a> {
+    head: &'a str,
+    tail: &'a str,
+    point: i32,
+}
+
+impl<'a> ShortestDigits<'a> {
+    /// Reads ryu's output (`123.45`, `0.001`, `1e30`, `-1.5e-7`); `None` for anything
+    /// else, which the caller formats the slow way.
+    fn parse(text: &'a str) -> Option<Self> {
+        let text = text.strip_prefix('-').unwrap_or(text);
+        let (mantissa, exponent) = match text.split_once('e') {
+            Some((mantissa, exponent)) => (mantissa, exponent.parse::<i32>().ok()?),
+            None => (text, 0),
+        };
+        let (int, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let fraction = fraction.trim_end_matches('0');
+        let int_len = i32::try_from(int.len()).ok()?;
+        let digits = if int == "0" {
+            let significant = fraction.trim_start_matches('0');
+            let zeros = i32::try_from(fraction.len() - significant.len()).ok()?;
+            ShortestDigits {
+                head: "",
+                tail: significant,
+                point: exponent - zeros,
+            }
+        } else if fraction.is_empty() {
+            ShortestDigits {
+                head: int.trim_end_matches('0'),
+                tail: "",
+                point: int_len + exponent,
+            }
+        } else {
+            ShortestDigits {
+                head: int,
+                tail: fraction,
+                point: int_len + exponent,
+            }
+        };
+        let well_formed = digits.len() > 0
+            && !digits.head.starts_with('0')
+            && (digits.head.bytes().chain(digits.tail.bytes())).all(|b| b.is_ascii_digit());
+        well_formed.then_some(digits)
+    }
+
+    fn len(&self) -> usize {
+        self.head.len() + self.tail.len()
+    }
+
+    /// Appends digits `from..to` (of all the digits).
+    fn push(&self, out: &mut String, from: usize, to: usize) {
+        let split = self.head.len();
+        if from < split {
+            out.push_str(self.head.get(from..to.min(split)).unwrap_or(""));
+        }
+        if to > split {
+            out.push_str(
+                self.tail
+                    .get(from.max(split) - split..to - split)
+                    .unwrap_or(""),
+            );
+        }
+    }
+}
+
+fn push_zeros(out: &mut String, count: usize) {
+    const ZEROS: &str = "0000000000000000";
+    if count <= ZEROS.len() {
+        out.push_str(&ZEROS[..count]);
+    } else {
+        out.extend(std::iter::repeat_n('0', count));
+    }
+}
+
+/// Appends a double's decimal exponent (between -324 and 308) without `core::fmt`.
+fn push_exponent(out: &mut String, exponent: i32) {
+    if exponent < 0 {
+        out.push('-');
+    }
+    let magnitude = exponent.unsigned_abs();
+    let mut divisor = 1;
+    while magnitude / divisor >= 10 {
+        divisor *= 10;
+    }
+    while divisor > 0 {
+        out.push(char::from(b'0' + (magnitude / divisor % 10) as u8));
+        divisor /= 10;
+    }
+}
+
+/// [`write_java_double`] through `core::fmt`: the reference the fast path is tested
+/// against, and what it falls back to for zeros, non-finite values and single digits.
+fn write_java_double_by_fmt(value: f64, out: &mut String) {
     use std::fmt::Write as _;
     if value.is_nan() {
         out.push_str("NaN");
@@ -218,6 +362,91 @@ mod tests {
         assert_eq!(show(4.9e-324), "4.9E-324");
         assert_eq!(show(-4.9e-324), "-4.9E-324");
         assert_eq!(show(1e22), "1.0E22");
+        assert_eq!(show(0.001), "0.001");
+        assert_eq!(show(9999999.5), "9999999.5");
+        assert_eq!(show(1e7), "1.0E7");
+        assert_eq!(show(-1.25e-7), "-1.25E-7");
+        assert_eq!(show(-0.0), "-0.0");
+        assert_eq!(show(f64::NAN), "NaN");
+    }
+
+    fn by_fmt(value: f64) -> String {
+        let mut text = String::new();
+        write_java_double_by_fmt(value, &mut text);
+        text
+    }
+
+    fn by_ryu(value: f64) -> String {
+        let mut text = String::new();
+        write_java_double(value, &mut text);
+        text
+    }
+
+    /// The two texts are the same, or both are the shortest digits of `value` and the
+    /// double lies exactly half-way between them: `core::fmt` then rounds the last digit
+    /// up where ryu (and Java, checked with JDK 17: `1.4236430983163342E15`) picks the
+    /// even one.
+    fn same_or_tie_to_even(value: f64, by_ryu: &str, by_fmt: &str) -> bool {
+        if by_ryu == by_fmt {
+            return true;
+        }
+        let (Some(ryu_last), Some(fmt_last)) = (
+            by_ryu
+                .find('E')
+                .map_or(by_ryu, |e| &by_ryu[..e])
+                .bytes()
+                .last(),
+            by_fmt
+                .find('E')
+                .map_or(by_fmt, |e| &by_fmt[..e])
+                .bytes()
+                .last(),
+        ) else {
+            return false;
+        };
+        by_ryu.len() == by_fmt.len()
+            && by_ryu.parse::<f64>().ok() == Some(value)
+            && by_fmt.parse::<f64>().ok() == Some(value)
+            && ryu_last % 2 == 0
+            && fmt_last.abs_diff(ryu_last) == 1
+    }
+
+    #[test]
+    fn a_tie_rounds_to_even_as_java_does() {
+        let value = f64::from_bits(4833553372934437049);
+        assert_eq!(by_ryu(value), "1.4236430983163342E15");
+        assert!(same_or_tie_to_even(value, &by_ryu(value), &by_fmt(value)));
+        assert!(!same_or_tie_to_even(
+            value,
+            "1.4236430983163341E15",
+            &by_fmt(value)
+        ));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(5000))]
+        #[test]
+        fn ryu_layout_equals_the_fmt_layout(bits in proptest::prelude::any::<u64>()) {
+            let value = f64::from_bits(bits);
+            let (ryu, fmt) = (by_ryu(value), by_fmt(value));
+            proptest::prop_assert!(same_or_tie_to_even(value, &ryu, &fmt), "{} vs {}", ryu, fmt);
+        }
+
+        #[test]
+        fn ryu_layout_equals_the_fmt_layout_on_everyday_values(
+            value in -1e9f64..1e9,
+            scale in -12i32..12,
+        ) {
+            let value = value * 10f64.powi(scale);
+            let (ryu, fmt) = (by_ryu(value), by_fmt(value));
+            proptest::prop_assert!(same_or_tie_to_even(value, &ryu, &fmt), "{} vs {}", ryu, fmt);
+        }
+
+        #[test]
+        fn short_decimals_print_exactly_as_before(cents in -100_000_000i64..100_000_000) {
+            let value = cents as f64 / 100.0;
+            proptest::prop_assert_eq!(by_ryu(value), by_fmt(value));
+        }
     }
 
     #[test]
