@@ -103,6 +103,8 @@ struct DeferredResults {
     keys: VecDeque<WindowKey>,
     /// The estimated bytes the flush will emit, which the cache's bound counts.
     bytes: usize,
+    /// Closed windows were kept for their results: the next purge must scan again.
+    closed_kept: bool,
 }
 
 /// What a deferred group-window holds until its commit, besides its group's bytes: its
@@ -208,6 +210,9 @@ impl AggregateExec {
         }
         if deferred.keys.is_empty() {
             deferred.bytes = 0;
+            if std::mem::take(&mut deferred.closed_kept) {
+                self.earliest_open_end = None;
+            }
         }
         taken
     }
@@ -321,17 +326,13 @@ impl AggregateExec {
             }
             Some(plan) => {
                 let stream_time = self.stream_time;
-                let mut windows = plan.windows_for(rowtime);
-                windows.retain(|&(_, end)| !plan.is_closed(end, stream_time));
-                // The last window takes the group itself: a tumbling window (one per
-                // row) never copies it.
-                let Some(last) = windows.pop() else {
-                    return Ok(());
-                };
-                for window in windows {
-                    self.apply_window(group.clone(), Some(window), args, rowtime, addition, out)?;
+                for window in plan.windows_holding(rowtime) {
+                    if !plan.is_closed(window.1, stream_time) {
+                        let group = group.clone();
+                        self.apply_window(group, Some(window), args, rowtime, addition, out)?;
+                    }
                 }
-                self.apply_window(group, Some(last), args, rowtime, addition, out)
+                Ok(())
             }
         }
     }
@@ -490,16 +491,23 @@ impl AggregateExec {
                     return;
                 }
                 let mut earliest = i64::MAX;
+                let mut kept_for_flush = false;
                 self.windows.purge(|_, state| {
-                    // A closed window whose deferred result is still to be emitted stays
-                    // until the flush has read it.
-                    let closed = plan.is_closed(state.end, stream_time) && !state.pending;
+                    let closed = plan.is_closed(state.end, stream_time);
                     if !closed {
                         earliest = earliest.min(state.end);
+                    } else if state.pending {
+                        // Its deferred result is still to be emitted: it goes once the
+                        // flush has read it (which asks for a new scan).
+                        kept_for_flush = true;
+                        return false;
                     }
                     closed
                 });
                 self.earliest_open_end = Some(earliest);
+                if let Some(deferred) = &mut self.deferred {
+                    deferred.closed_kept |= kept_for_flush;
+                }
             }
         }
     }

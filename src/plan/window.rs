@@ -81,21 +81,28 @@ impl WindowPlan {
 
     /// The time windows `[start, end)` holding `timestamp`, earliest first (not sessions).
     pub fn windows_for(&self, timestamp: i64) -> Vec<(i64, i64)> {
-        if self.size_ms <= 0 || self.advance_ms <= 0 {
-            return Vec::new();
-        }
-        let latest_start = timestamp - timestamp.rem_euclid(self.advance_ms);
-        let mut starts = Vec::new();
-        let mut start = latest_start;
-        while start > timestamp - self.size_ms && start >= 0 {
-            starts.push(start);
-            start -= self.advance_ms;
-        }
-        starts
-            .into_iter()
-            .rev()
-            .map(|s| (s, s.saturating_add(self.size_ms)))
-            .collect()
+        self.windows_holding(timestamp).collect()
+    }
+
+    /// [`Self::windows_for`] without collecting them: what a row's aggregation walks.
+    /// Windows start at or after 0; a window holds its start, not its end.
+    pub fn windows_holding(&self, timestamp: i64) -> impl Iterator<Item = (i64, i64)> + use<> {
+        let (size, advance) = (self.size_ms, self.advance_ms);
+        let valid = size > 0 && advance > 0;
+        let latest = if valid {
+            timestamp - timestamp.rem_euclid(advance)
+        } else {
+            -1
+        };
+        let lowest = timestamp.saturating_sub(size).saturating_add(1).max(0);
+        let earliest = if latest >= lowest {
+            latest - (latest - lowest) / advance.max(1) * advance
+        } else {
+            latest.saturating_add(1)
+        };
+        std::iter::successors(Some(earliest), move |start| start.checked_add(advance))
+            .take_while(move |&start| start <= latest)
+            .map(move |start| (start, start.saturating_add(size)))
     }
 
     /// The stream time at which EMIT FINAL publishes the window `(start, end)`: when a
@@ -135,6 +142,30 @@ mod tests {
             grace_ms: 0,
             retention_ms: None,
         }
+    }
+
+    #[test]
+    fn the_windows_holding_a_timestamp_are_every_window_start_that_covers_it() {
+        for size in [1, 3, 5, 10] {
+            for advance in [1, 2, 3, 5, 10, 12] {
+                let windows = plan(WindowType::Hopping, size, advance);
+                for timestamp in -12..40 {
+                    let covering: Vec<(i64, i64)> = (0..=timestamp)
+                        .filter(|start| start % advance == 0 && timestamp < start + size)
+                        .map(|start| (start, start + size))
+                        .collect();
+                    assert_eq!(
+                        windows.windows_for(timestamp),
+                        covering,
+                        "size {size}, advance {advance}, timestamp {timestamp}"
+                    );
+                }
+            }
+        }
+        assert!(plan(WindowType::Hopping, 0, 5).windows_for(7).is_empty());
+        assert!(plan(WindowType::Hopping, 5, 0).windows_for(7).is_empty());
+        let far = plan(WindowType::Tumbling, 10, 10).windows_for(i64::MAX);
+        assert_eq!(far.len(), 1, "{far:?}");
     }
 
     #[test]
