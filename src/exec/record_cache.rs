@@ -8,6 +8,11 @@
 //! the task is caught up with its source, or when the commit interval has passed
 //! ([`CommitPolicy`]). With a bound of 0 nothing is cached: every change is published,
 //! as ksqlDB's own test harness runs.
+//!
+//! Time windows and plain groups keep no row here: the aggregate marks them pending and
+//! computes their results at the flush (`AggregateExec::take_deferred`). This cache
+//! keeps the rows of sessions, EMIT FINAL and RETENTION, whose tombstones must stay in
+//! order with their results.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
