@@ -80,11 +80,6 @@ impl WindowPlan {
     }
 
     /// The time windows `[start, end)` holding `timestamp`, earliest first (not sessions).
-    pub fn windows_for(&self, timestamp: i64) -> Vec<(i64, i64)> {
-        self.windows_holding(timestamp).collect()
-    }
-
-    /// [`Self::windows_for`] without collecting them: what a row's aggregation walks.
     /// Windows start at or after 0; a window holds its start, not its end.
     pub fn windows_holding(&self, timestamp: i64) -> impl Iterator<Item = (i64, i64)> + use<> {
         let (size, advance) = (self.size_ms, self.advance_ms);
@@ -134,6 +129,10 @@ impl WindowPlan {
 mod tests {
     use super::*;
 
+    fn windows_for(plan: &WindowPlan, timestamp: i64) -> Vec<(i64, i64)> {
+        plan.windows_holding(timestamp).collect()
+    }
+
     fn plan(kind: WindowType, size_ms: i64, advance_ms: i64) -> WindowPlan {
         WindowPlan {
             kind,
@@ -155,30 +154,30 @@ mod tests {
                         .map(|start| (start, start + size))
                         .collect();
                     assert_eq!(
-                        windows.windows_for(timestamp),
+                        windows_for(&windows, timestamp),
                         covering,
                         "size {size}, advance {advance}, timestamp {timestamp}"
                     );
                 }
             }
         }
-        assert!(plan(WindowType::Hopping, 0, 5).windows_for(7).is_empty());
-        assert!(plan(WindowType::Hopping, 5, 0).windows_for(7).is_empty());
-        let far = plan(WindowType::Tumbling, 10, 10).windows_for(i64::MAX);
+        assert!(windows_for(&plan(WindowType::Hopping, 0, 5), 7).is_empty());
+        assert!(windows_for(&plan(WindowType::Hopping, 5, 0), 7).is_empty());
+        let far = windows_for(&plan(WindowType::Tumbling, 10, 10), i64::MAX);
         assert_eq!(far.len(), 1, "{far:?}");
     }
 
     #[test]
     fn tumbling_and_hopping_windows_hold_the_timestamp() {
         let tumbling = plan(WindowType::Tumbling, 30_000, 30_000);
-        assert_eq!(tumbling.windows_for(89_999), vec![(60_000, 90_000)]);
-        assert_eq!(tumbling.windows_for(0), vec![(0, 30_000)]);
+        assert_eq!(windows_for(&tumbling, 89_999), vec![(60_000, 90_000)]);
+        assert_eq!(windows_for(&tumbling, 0), vec![(0, 30_000)]);
         let hopping = plan(WindowType::Hopping, 30_000, 10_000);
         assert_eq!(
-            hopping.windows_for(25_000),
+            windows_for(&hopping, 25_000),
             vec![(0, 30_000), (10_000, 40_000), (20_000, 50_000)]
         );
-        assert_eq!(hopping.windows_for(5_000), vec![(0, 30_000)]);
+        assert_eq!(windows_for(&hopping, 5_000), vec![(0, 30_000)]);
     }
 
     #[test]
