@@ -20,7 +20,7 @@ use super::aggregate_exec::{AggregateExec, AggregateRow};
 use super::change::{ChangeBatch, RowKind};
 use super::error::{ExecError, Result};
 use super::eval::{Evaluator, predicate_mask, where_passes};
-use super::group_key::{encode_group_row, group_from_scalars};
+use super::group_key::{encode_group_row, encode_group_scalars};
 use super::processing_log::ProcessingError;
 use super::record_cache::{CommitPolicy, RecordCache};
 use super::repartition_task::group_key_of;
@@ -487,9 +487,8 @@ impl AggregateTask {
     ) -> Result<bool> {
         let (null_group, mut next) = match routed {
             Some(group) => {
-                let key = group_from_scalars(&group).map_err(ExecError::Internal)?;
-                self.group_scratch.clear();
-                self.group_scratch.extend_from_slice(key.as_bytes());
+                encode_group_scalars(&group, &mut self.group_scratch)
+                    .map_err(ExecError::Internal)?;
                 (group.iter().any(ScalarValue::is_null), 0)
             }
             None => {

@@ -97,11 +97,22 @@ fn write_plain_value(column: &ArrayRef, row: usize, out: &mut Vec<u8>) -> bool {
     true
 }
 
-/// The group key of `values` (a group routed through a repartition topic).
+/// The group of `values` (a group routed through a repartition topic), written into
+/// `out` (cleared first).
+pub fn encode_group_scalars(values: &Vec<ScalarValue>, out: &mut Vec<u8>) -> Result<(), String> {
+    out.clear();
+    let mut writer = StateWriter::bare(std::mem::take(out));
+    let written = ScalarsCodec.encode(values, &mut writer);
+    *out = writer.finish();
+    written
+}
+
+/// The group key of `values`: what tests build their keys from.
+#[cfg(test)]
 pub fn group_from_scalars(values: &Vec<ScalarValue>) -> Result<KeyBytes, String> {
-    let mut writer = StateWriter::bare(Vec::new());
-    ScalarsCodec.encode(values, &mut writer)?;
-    Ok(KeyBytes::new(&writer.finish()))
+    let mut bytes = Vec::new();
+    encode_group_scalars(values, &mut bytes)?;
+    Ok(KeyBytes::new(&bytes))
 }
 
 /// The values of a group key.
