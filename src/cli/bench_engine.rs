@@ -32,6 +32,17 @@ pub struct BenchEngineArgs {
     /// Which queries to run: both, or only one of them.
     #[arg(long, value_enum, default_value_t = BenchQueries::All)]
     pub query: BenchQueries,
+    /// A session property for the queries, as `SET 'NAME'='VALUE';` gives it (for
+    /// example `commit.interval.ms=60000`); repeatable.
+    #[arg(long = "property", value_name = "NAME=VALUE", value_parser = parse_property)]
+    pub properties: Vec<(String, String)>,
+}
+
+fn parse_property(raw: &str) -> Result<(String, String), String> {
+    let (name, value) = raw
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=VALUE, got '{raw}'"))?;
+    Ok((name.trim().to_string(), value.trim().to_string()))
 }
 
 /// The queries `runnel bench engine` runs.
@@ -249,7 +260,14 @@ fn load_average() -> String {
 pub fn run(args: BenchEngineArgs) -> anyhow::Result<ExitCode> {
     let base = args.scratch_dir.unwrap_or_else(std::env::temp_dir);
     let dir = base.join(format!("runnel-bench-engine-{}", std::process::id()));
-    let result = bench(&dir, args.records, args.keys, args.partitions, args.query);
+    let result = bench(
+        &dir,
+        args.records,
+        args.keys,
+        args.partitions,
+        args.query,
+        &args.properties,
+    );
     let _ = std::fs::remove_dir_all(&dir);
     let (generated, figures) = result?;
     println!(
@@ -290,12 +308,16 @@ fn bench(
     keys: usize,
     partitions: u32,
     queries: BenchQueries,
+    properties: &[(String, String)],
 ) -> anyhow::Result<(Generated, Vec<QueryFigures>)> {
     let log = open_log(dir)?;
     let generated = generate(&log, records, keys, partitions)?;
     // One engine (a second would replay the first's catalog); the first query is idle
     // while the second runs.
     let mut engine = bounded_engine(&log)?;
+    for (name, value) in properties {
+        engine.set_property(name, value);
+    }
     let mut figures = Vec::new();
     if queries != BenchQueries::Windowed {
         figures.push(run_query(&mut engine, "filter+projection", FILTER_PROJECT)?);
@@ -318,7 +340,7 @@ mod tests {
     fn both_queries_read_every_generated_record() {
         let dir = tempfile::tempdir().expect("temp dir");
         let (generated, figures) =
-            bench(dir.path(), 3_000, 50, 4, BenchQueries::All).expect("bench runs");
+            bench(dir.path(), 3_000, 50, 4, BenchQueries::All, &[]).expect("bench runs");
         let average = generated.value_bytes / generated.records;
         assert!((80..=120).contains(&average), "about 100 bytes: {average}");
         let [filter, windowed] = figures.as_slice() else {
@@ -336,7 +358,7 @@ mod tests {
     fn one_query_can_run_alone() {
         let dir = tempfile::tempdir().expect("temp dir");
         let (_, figures) =
-            bench(dir.path(), 1_000, 10, 2, BenchQueries::Filter).expect("bench runs");
+            bench(dir.path(), 1_000, 10, 2, BenchQueries::Filter, &[]).expect("bench runs");
         let names: Vec<&str> = figures.iter().map(|f| f.name).collect();
         assert_eq!(names, ["filter+projection"]);
         assert_eq!(figures[0].records_in, 1_000);

@@ -33,12 +33,36 @@ pub enum Scan {
 #[derive(Debug, Clone)]
 pub struct JsonRowScanner {
     fields: Vec<StructField>,
+    /// Per field, whether its name appears in JSON exactly as its bytes (no character
+    /// JSON escapes): only then can a key be recognised by comparing bytes.
+    plain_names: Vec<bool>,
 }
 
 impl JsonRowScanner {
     pub fn new(fields: &[StructField]) -> Self {
         JsonRowScanner {
             fields: fields.to_vec(),
+            plain_names: fields
+                .iter()
+                .map(|f| string_end(f.name.as_bytes()).is_none())
+                .collect(),
+        }
+    }
+
+    /// The key at the cursor (on its opening quote) when it is the guessed field's
+    /// name written plainly: one comparison instead of a scan for the closing quote.
+    fn guessed_key<'a>(&self, cursor: &mut Cursor<'a>, guess: usize) -> Option<usize> {
+        if !self.plain_names.get(guess).copied().unwrap_or(false) {
+            return None;
+        }
+        let name = self.fields[guess].name.as_bytes();
+        let start = cursor.at + 1;
+        let end = start + name.len();
+        if cursor.bytes.get(start..end)? == name && cursor.bytes.get(end) == Some(&b'"') {
+            cursor.at = end + 1;
+            Some(guess)
+        } else {
+            None
         }
     }
 
@@ -85,14 +109,20 @@ impl JsonRowScanner {
             if cursor.peek()? != b'"' {
                 return None;
             }
-            let key = cursor.plain_string()?;
+            let field = match self.guessed_key(cursor, next_guess) {
+                Some(guessed) => Some(guessed),
+                None => {
+                    let key = cursor.plain_string()?;
+                    self.field_index_from(key, next_guess)
+                }
+            };
             cursor.skip_whitespace();
             if cursor.peek()? != b':' {
                 return None;
             }
             cursor.at += 1;
             cursor.skip_whitespace();
-            match self.field_index_from(key, next_guess) {
+            match field {
                 Some(i) => {
                     let value = cursor.scalar(&self.fields[i].ty)?;
                     if let Some(slot) = row.get_mut(i) {
@@ -160,9 +190,7 @@ impl<'a> Cursor<'a> {
     fn plain_string(&mut self) -> Option<&'a str> {
         let start = self.at + 1;
         let rest = self.bytes.get(start..)?;
-        let length = rest
-            .iter()
-            .position(|b| *b == b'"' || *b == b'\\' || *b < 0x20)?;
+        let length = string_end(rest)?;
         if rest[length] != b'"' {
             return None;
         }
@@ -292,6 +320,36 @@ impl<'a> Cursor<'a> {
             self.at += 1;
         }
     }
+}
+
+/// Where a plain string's bytes end: the first quote, backslash or control character,
+/// looked for eight bytes at a time (strings are most of a record's bytes).
+fn string_end(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // `below(x, ONES * n)` flags the bytes of x below n (for n up to 0x80), a zero byte
+    // when n is 1. A borrow may flag a byte after a true one, never before one, so the
+    // first flag is exact.
+    let below = |x: u64, bound: u64| x.wrapping_sub(bound) & !x & HIGHS;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        let special = below(word ^ (ONES * u64::from(b'"')), ONES)
+            | below(word ^ (ONES * u64::from(b'\\')), ONES)
+            | below(word, ONES * 0x20);
+        if special != 0 {
+            return Some(offset + special.trailing_zeros() as usize / 8);
+        }
+        offset += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|b| *b == b'"' || *b == b'\\' || *b < 0x20)
+        .map(|at| offset + at)
 }
 
 enum Number {
@@ -484,6 +542,33 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_name_json_escapes_is_matched_as_the_serde_path_matches_it() {
+        let ty = SqlType::Struct(vec![
+            StructField {
+                name: "A\\".into(),
+                ty: SqlType::Int,
+            },
+            StructField {
+                name: "B".into(),
+                ty: SqlType::Int,
+            },
+        ]);
+        for record in [
+            br#"{"A\\":1,"B":2}"#.as_slice(),
+            br#"{"A\"":1,"B":2}"#.as_slice(),
+            br#"{"B":2,"A\\":1}"#.as_slice(),
+        ] {
+            let (_, scanned) = by_scanner(record, &ty);
+            assert_eq!(
+                scanned,
+                by_serde(record, &ty),
+                "{}",
+                String::from_utf8_lossy(record)
+            );
+        }
+    }
+
     fn json_key() -> impl Strategy<Value = String> {
         prop_oneof![
             Just("ID"),
@@ -499,6 +584,8 @@ mod tests {
             Just("other"),
             Just("n\\u0061me"),
             Just("Na\\\"me"),
+            Just("IDX"),
+            Just("I\\u0044"),
         ]
         .prop_map(|k| format!("\"{k}\""))
     }
@@ -610,6 +697,23 @@ mod tests {
             if let Some(exact) = exact_float(literal.as_bytes()) {
                 prop_assert_eq!(Some(exact.to_bits()), by_serde.map(f64::to_bits), "{}", literal);
             }
+        }
+
+        #[test]
+        fn string_end_finds_the_first_quote_backslash_or_control_byte(
+            bytes in prop::collection::vec(
+                prop_oneof![
+                    4 => 0x20u8..0x7f,
+                    1 => Just(b'"'),
+                    1 => Just(b'\\'),
+                    1 => 0u8..0x20,
+                    1 => 0x80u8..=0xff,
+                ],
+                0..40,
+            )
+        ) {
+            let expected = bytes.iter().position(|b| *b == b'"' || *b == b'\\' || *b < 0x20);
+            prop_assert_eq!(string_end(&bytes), expected);
         }
 
         #[test]
