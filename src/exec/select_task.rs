@@ -257,7 +257,7 @@ impl SelectTask {
                 }
             } else {
                 batch = match &self.needed_after_filter {
-                    Some(needed) => filter_needed(&batch, &mask, needed)?,
+                    Some(needed) => filter_needed(&batch, &kinds, &mask, needed)?,
                     None => batch.filter(&mask)?,
                 };
                 kinds = batch.kinds().collect();
@@ -333,7 +333,12 @@ impl SelectTask {
 /// Keeps the rows of `batch` marked in `mask` (a null drops its row), copying only the
 /// columns marked in `needed`: the others, read by the filter alone or by nothing,
 /// become all-NULL.
-fn filter_needed(batch: &ChangeBatch, mask: &BooleanArray, needed: &[bool]) -> Result<ChangeBatch> {
+fn filter_needed(
+    batch: &ChangeBatch,
+    kinds: &[RowKind],
+    mask: &BooleanArray,
+    needed: &[bool],
+) -> Result<ChangeBatch> {
     let predicate = FilterBuilder::new(mask).optimize().build();
     let kept = predicate.count();
     let columns = batch
@@ -350,10 +355,13 @@ fn filter_needed(batch: &ChangeBatch, mask: &BooleanArray, needed: &[bool]) -> R
         })
         .collect::<std::result::Result<Vec<_>, _>>()?;
     let rows = RecordBatch::try_new(batch.rows.schema(), columns)?;
-    let kinds = batch
-        .kinds()
+    if kinds.iter().all(|kind| *kind == RowKind::Insert) {
+        return Ok(ChangeBatch::inserts(rows));
+    }
+    let kinds = kinds
+        .iter()
         .enumerate()
-        .filter_map(|(row, kind)| (mask.is_valid(row) && mask.value(row)).then_some(kind))
+        .filter_map(|(row, kind)| (mask.is_valid(row) && mask.value(row)).then_some(*kind))
         .collect();
     Ok(ChangeBatch::try_new(rows, kinds)?)
 }
@@ -398,7 +406,8 @@ mod tests {
         ];
         let batch = ChangeBatch::try_new(rows, kinds).expect("valid kinds");
         let mask = BooleanArray::from(vec![Some(true), Some(true), None, Some(false)]);
-        let filtered = filter_needed(&batch, &mask, &[true, false]).expect("filters");
+        let kinds: Vec<RowKind> = batch.kinds().collect();
+        let filtered = filter_needed(&batch, &kinds, &mask, &[true, false]).expect("filters");
         let full = batch
             .filter(&BooleanArray::from(vec![true, true, false, false]))
             .expect("filters");
@@ -410,5 +419,11 @@ mod tests {
             filtered.kinds().collect::<Vec<_>>(),
             full.kinds().collect::<Vec<_>>()
         );
+        let inserts = ChangeBatch::inserts(batch.rows.clone());
+        let kinds: Vec<RowKind> = inserts.kinds().collect();
+        let filtered = filter_needed(&inserts, &kinds, &mask, &[true, true]).expect("filters");
+        assert_eq!(filtered.num_rows(), 2);
+        assert_eq!(filtered.column(1).as_ref(), full.column(1).as_ref());
+        assert!(filtered.kinds().all(|kind| kind == RowKind::Insert));
     }
 }
