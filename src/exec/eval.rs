@@ -11,6 +11,7 @@ use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::execution::SessionState;
 use datafusion::logical_expr::ColumnarValue;
 use datafusion::physical_expr::ScalarFunctionExpr;
+use datafusion::physical_expr::utils::collect_columns;
 use datafusion::physical_plan::PhysicalExpr;
 
 use super::error::{ExecError, Result};
@@ -45,6 +46,20 @@ impl Evaluator {
             })
             .collect::<datafusion::error::Result<Vec<_>>>()?;
         Ok(Evaluator { exprs, swallowed })
+    }
+
+    /// Which columns of the scope the expressions read (one flag per column of a scope
+    /// of `width` columns).
+    pub fn used_columns(&self, width: usize) -> Vec<bool> {
+        let mut used = vec![false; width];
+        for expr in &self.exprs {
+            for column in collect_columns(expr) {
+                if let Some(slot) = used.get_mut(column.index()) {
+                    *slot = true;
+                }
+            }
+        }
+        used
     }
 
     /// Evaluates every expression over `batch`. A function call that fails for a row

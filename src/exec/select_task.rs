@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, BooleanArray, Int64Array};
-use arrow::compute::nullif;
+use arrow::array::{Array, BooleanArray, Int64Array, RecordBatch, new_null_array};
+use arrow::compute::{FilterBuilder, nullif};
 use datafusion::execution::SessionState;
 
 use super::change::{ChangeBatch, RowKind};
@@ -17,7 +17,7 @@ use super::task_commit::TaskCommitter;
 use crate::catalog::Source;
 use crate::log::{Log, Partition};
 use crate::plan::SelectPlan;
-use crate::plan::select::{ROWTIME, WINDOWEND, WINDOWSTART};
+use crate::plan::select::{ROWOFFSET, ROWTIME, WINDOWEND, WINDOWSTART};
 
 /// What a task has done so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -34,6 +34,9 @@ pub struct SelectTask {
     reader: DecodingReader,
     is_table: bool,
     filter: Option<Evaluator>,
+    /// Per scope column, whether anything after the filter reads it (`None`: all are
+    /// read, as table functions may): the filter copies only those.
+    needed_after_filter: Option<Vec<bool>>,
     /// Table functions in the SELECT list expand each row before the projection.
     table_functions: Option<TableFunctionExec>,
     project: Evaluator,
@@ -98,8 +101,40 @@ impl SelectTask {
         if plan.partition.is_some() {
             sink_exec = sink_exec.with_computed_key();
         }
+        let mut reader =
+            DecodingReader::try_new(log, &plan.input, partition, group, default_offset)?;
+        let mut needed_after_filter = None;
+        if table_functions.is_none() {
+            // Nothing but the filter and the projection reads the source's columns, and
+            // after the filter only the projection and the pseudo-columns the sink and
+            // the processing log read are needed.
+            let width = scope.columns.len();
+            let mut needed = project.used_columns(width);
+            let pseudo = [Some(rowtime_index), position(ROWOFFSET)]
+                .into_iter()
+                .chain(
+                    window_indexes
+                        .map(|(s, e)| [Some(s), Some(e)])
+                        .into_iter()
+                        .flatten(),
+                );
+            for index in pseudo.flatten() {
+                if let Some(slot) = needed.get_mut(index) {
+                    *slot = true;
+                }
+            }
+            let mut used = needed.clone();
+            if let Some(filter) = &filter {
+                for (slot, read) in used.iter_mut().zip(filter.used_columns(width)) {
+                    *slot |= read;
+                }
+            }
+            reader = reader.with_used_columns(&used);
+            needed_after_filter = Some(needed);
+        }
         Ok(SelectTask {
-            reader: DecodingReader::try_new(log, &plan.input, partition, group, default_offset)?,
+            reader,
+            needed_after_filter,
             is_table: plan.input.source.is_table(),
             filter,
             table_functions,
@@ -221,7 +256,10 @@ impl SelectTask {
                     }
                 }
             } else {
-                batch = batch.filter(&mask)?;
+                batch = match &self.needed_after_filter {
+                    Some(needed) => filter_needed(&batch, &kinds, &mask, needed)?,
+                    None => batch.filter(&mask)?,
+                };
                 kinds = batch.kinds().collect();
             }
         }
@@ -292,6 +330,42 @@ impl SelectTask {
     }
 }
 
+/// Keeps the rows of `batch` marked in `mask` (a null drops its row), copying only the
+/// columns marked in `needed`: the others, read by the filter alone or by nothing,
+/// become all-NULL.
+fn filter_needed(
+    batch: &ChangeBatch,
+    kinds: &[RowKind],
+    mask: &BooleanArray,
+    needed: &[bool],
+) -> Result<ChangeBatch> {
+    let predicate = FilterBuilder::new(mask).optimize().build();
+    let kept = predicate.count();
+    let columns = batch
+        .rows
+        .columns()
+        .iter()
+        .enumerate()
+        .map(|(i, column)| {
+            if needed.get(i).copied().unwrap_or(true) {
+                predicate.filter(column)
+            } else {
+                Ok(new_null_array(column.data_type(), kept))
+            }
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let rows = RecordBatch::try_new(batch.rows.schema(), columns)?;
+    if kinds.iter().all(|kind| *kind == RowKind::Insert) {
+        return Ok(ChangeBatch::inserts(rows));
+    }
+    let kinds = kinds
+        .iter()
+        .enumerate()
+        .filter_map(|(row, kind)| (mask.is_valid(row) && mask.value(row)).then_some(*kind))
+        .collect();
+    Ok(ChangeBatch::try_new(rows, kinds)?)
+}
+
 /// The ROWOFFSET column of a source batch, to say where a failing row came from.
 fn offsets_of(batch: &ChangeBatch) -> Result<Vec<u64>> {
     let index = batch
@@ -304,4 +378,52 @@ fn offsets_of(batch: &ChangeBatch) -> Result<Vec<u64>> {
         .downcast_ref::<Int64Array>()
         .ok_or_else(|| ExecError::Internal("ROWOFFSET is not BIGINT".into()))?;
     Ok(offsets.values().iter().map(|o| *o as u64).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::{ArrayRef, StringArray};
+    use arrow::datatypes::{DataType, Field, Schema};
+
+    use super::*;
+
+    #[test]
+    fn a_filter_copies_the_needed_columns_and_nulls_the_others() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("A", DataType::Int64, true),
+            Field::new("B", DataType::Utf8, true),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(vec![1, 2, 3, 4])),
+            Arc::new(StringArray::from(vec!["a", "b", "c", "d"])),
+        ];
+        let rows = RecordBatch::try_new(schema, columns).expect("valid batch");
+        let kinds = vec![
+            RowKind::Insert,
+            RowKind::Delete,
+            RowKind::Insert,
+            RowKind::Delete,
+        ];
+        let batch = ChangeBatch::try_new(rows, kinds).expect("valid kinds");
+        let mask = BooleanArray::from(vec![Some(true), Some(true), None, Some(false)]);
+        let kinds: Vec<RowKind> = batch.kinds().collect();
+        let filtered = filter_needed(&batch, &kinds, &mask, &[true, false]).expect("filters");
+        let full = batch
+            .filter(&BooleanArray::from(vec![true, true, false, false]))
+            .expect("filters");
+        assert_eq!(filtered.num_rows(), 2);
+        assert_eq!(filtered.column(0).as_ref(), full.column(0).as_ref());
+        assert_eq!(filtered.column(1).null_count(), 2);
+        assert_eq!(filtered.column(1).data_type(), &DataType::Utf8);
+        assert_eq!(
+            filtered.kinds().collect::<Vec<_>>(),
+            full.kinds().collect::<Vec<_>>()
+        );
+        let inserts = ChangeBatch::inserts(batch.rows.clone());
+        let kinds: Vec<RowKind> = inserts.kinds().collect();
+        let filtered = filter_needed(&inserts, &kinds, &mask, &[true, true]).expect("filters");
+        assert_eq!(filtered.num_rows(), 2);
+        assert_eq!(filtered.column(1).as_ref(), full.column(1).as_ref());
+        assert!(filtered.kinds().all(|kind| kind == RowKind::Insert));
+    }
 }

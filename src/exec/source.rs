@@ -253,6 +253,29 @@ impl SourceExec {
         self
     }
 
+    /// Builds only the value columns that the scope columns marked in `used` (one flag
+    /// per scope column) read, and the event-time column: a query that reads few of a
+    /// source's columns does not build arrays for the others, which come out all NULL.
+    pub fn with_used_columns(mut self, used: &[bool]) -> Self {
+        let mut values_used = vec![false; self.value.columns().len()];
+        for ((namespace, index), used) in self.layout.iter().zip(used) {
+            if *used
+                && *namespace == Namespace::Value
+                && let Some(slot) = values_used.get_mut(*index)
+            {
+                *slot = true;
+            }
+        }
+        if let Some(event_time) = &self.event_time
+            && event_time.namespace == Namespace::Value
+            && let Some(slot) = values_used.get_mut(event_time.index)
+        {
+            *slot = true;
+        }
+        self.value = self.value.with_used_columns(&values_used);
+        self
+    }
+
     pub fn schema(&self) -> SchemaRef {
         Arc::clone(&self.schema)
     }

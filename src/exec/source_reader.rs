@@ -113,6 +113,12 @@ impl DecodingReader {
         self
     }
 
+    /// See [`SourceExec::with_used_columns`].
+    pub fn with_used_columns(mut self, used: &[bool]) -> Self {
+        self.decoder = self.decoder.with_used_columns(used);
+        self
+    }
+
     pub fn partition(&self) -> &Arc<Partition> {
         self.reader.partition()
     }

@@ -1,6 +1,6 @@
 //! Record bytes to Arrow columns, one decoder per (format, key or value columns).
 
-use arrow::array::{ArrayRef, BooleanArray};
+use arrow::array::{ArrayRef, BooleanArray, new_null_array};
 
 use super::cell::Cell;
 use super::column_builder::ColumnBuilder;
@@ -57,6 +57,9 @@ pub struct RecordDecoder {
     shape: Shape,
     /// For a JSON object shape: the fast path for flat records.
     scanner: Option<JsonRowScanner>,
+    /// The columns a JSON object's scanned values are appended to; the others come out
+    /// as all-NULL arrays (see [`RecordDecoder::with_used_columns`]).
+    used: Vec<usize>,
 }
 
 impl RecordDecoder {
@@ -73,7 +76,22 @@ impl RecordDecoder {
             columns: columns.to_vec(),
             shape,
             scanner,
+            used: (0..columns.len()).collect(),
         })
+    }
+
+    /// Builds only the columns marked in `used` (one flag per column; a missing flag is
+    /// used): the others are still decoded, so a bad value still fails its record, but
+    /// come out as all-NULL arrays, which cost next to nothing to build or to filter.
+    pub fn with_used_columns(mut self, used: &[bool]) -> Self {
+        self.used = (0..self.columns.len())
+            .filter(|i| used.get(*i).copied().unwrap_or(true))
+            .collect();
+        self
+    }
+
+    fn is_used(&self, column: usize) -> bool {
+        self.used.binary_search(&column).is_ok()
     }
 
     pub fn columns(&self) -> &[Column] {
@@ -124,7 +142,11 @@ impl RecordDecoder {
         let mut builders: Vec<ColumnBuilder<'_>> = self
             .columns
             .iter()
-            .map(|c| ColumnBuilder::new(&c.ty, payloads.len()))
+            .enumerate()
+            .map(|(i, c)| {
+                let capacity = if self.is_used(i) { payloads.len() } else { 0 };
+                ColumnBuilder::new(&c.ty, capacity)
+            })
             .collect();
         let mut null_records = Vec::with_capacity(payloads.len());
         let mut errors = Vec::new();
@@ -142,8 +164,12 @@ impl RecordDecoder {
                 };
                 let decoded = match scanned {
                     Scan::Object => {
-                        for (builder, value) in builders.iter_mut().zip(&scanned_row) {
-                            builder.append_scalar(*value);
+                        for column in &self.used {
+                            if let (Some(builder), Some(value)) =
+                                (builders.get_mut(*column), scanned_row.get(*column))
+                            {
+                                builder.append_scalar(*value);
+                            }
                         }
                         null_records.push(false);
                         continue;
@@ -212,10 +238,19 @@ impl RecordDecoder {
                 }
             }
         }
+        let num_rows = null_records.len();
         let arrays = builders
             .into_iter()
             .zip(&self.columns)
-            .map(|(builder, column)| {
+            .enumerate()
+            .map(|(i, (builder, column))| {
+                if !self.is_used(i) {
+                    let data_type = column.ty.to_arrow().ok_or_else(|| FormatError::Internal {
+                        part: self.part,
+                        message: format!("column `{}` has no Arrow type", column.name),
+                    })?;
+                    return Ok(new_null_array(&data_type, num_rows));
+                }
                 builder
                     .finish(&column.ty)
                     .map_err(|message| FormatError::Internal {
@@ -229,5 +264,50 @@ impl RecordDecoder {
             null_records,
             errors,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::Array;
+
+    use super::*;
+
+    #[test]
+    fn unused_columns_come_out_null_but_still_fail_their_record() {
+        let columns = vec![
+            Column::new("A", SqlType::BigInt),
+            Column::new("B", SqlType::String),
+            Column::new("C", SqlType::Int),
+        ];
+        let spec = FormatSpec::new(FormatKind::Json);
+        let all = RecordDecoder::try_new(&spec, SerdePart::Value, &columns).expect("valid");
+        let some = all.clone().with_used_columns(&[true, false, false]);
+        let payloads: Vec<Option<&[u8]>> = vec![
+            Some(br#"{"A":1,"B":"x","C":3}"#),
+            Some(br#"{"A":2,"B":"z","C":"not a number"}"#),
+            None,
+            Some(br#"{"a":5,"b":"y"}"#),
+        ];
+        let full = all.decode(&payloads).expect("decodes");
+        let pruned = some.decode(&payloads).expect("decodes");
+        assert_eq!(pruned.null_records, full.null_records);
+        let failed = |d: &DecodedColumns| d.errors.iter().map(|e| e.row).collect::<Vec<_>>();
+        assert_eq!(failed(&pruned), failed(&full));
+        assert_eq!(
+            failed(&full),
+            vec![1],
+            "a bad unused value still fails its record"
+        );
+        assert_eq!(pruned.arrays[0].as_ref(), full.arrays[0].as_ref());
+        for unused in [1, 2] {
+            assert_eq!(pruned.arrays[unused].len(), payloads.len());
+            assert_eq!(pruned.arrays[unused].null_count(), payloads.len());
+            assert_eq!(
+                pruned.arrays[unused].data_type(),
+                full.arrays[unused].data_type()
+            );
+            assert!(full.arrays[unused].null_count() < payloads.len());
+        }
     }
 }

@@ -16,6 +16,7 @@ mod decoder;
 mod delimited;
 mod encoder;
 mod error;
+mod flat_encode;
 mod json_decode;
 mod json_encode;
 mod json_scan;

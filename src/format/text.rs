@@ -58,6 +58,10 @@ pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
 /// The shortest round-trip digits come from `ryu` and are laid out here in Java's
 /// notation, without going through `core::fmt`.
 pub fn write_java_double(value: f64, out: &mut String) {
+    if let Some(plain) = plain_java_double(&mut ryu::Buffer::new(), value) {
+        out.push_str(plain);
+        return;
+    }
     if !value.is_finite() || value == 0.0 {
         write_java_double_by_fmt(value, out);
         return;
@@ -101,6 +105,26 @@ pub fn write_java_double(value: f64, out: &mut String) {
     digits.push(out, 1, count);
     out.push('E');
     push_exponent(out, point - 1);
+}
+
+/// [`write_java_double`] appended to bytes, for encoders that write bytes.
+pub fn write_java_double_bytes(value: f64, out: &mut Vec<u8>) {
+    if let Some(plain) = plain_java_double(&mut ryu::Buffer::new(), value) {
+        out.extend_from_slice(plain.as_bytes());
+        return;
+    }
+    let mut text = String::new();
+    write_java_double(value, &mut text);
+    out.extend_from_slice(text.as_bytes());
+}
+
+/// A double between 1e-3 and 1e7 in magnitude as Java prints it, which is exactly ryu's
+/// text: both write the shortest digits in plain notation with at least one digit after
+/// the point (`1998.0`, `0.0015`). `None` outside that range, which needs Java's layout.
+fn plain_java_double(buffer: &mut ryu::Buffer, value: f64) -> Option<&str> {
+    (1e-3..1e7)
+        .contains(&value.abs())
+        .then(|| buffer.format_finite(value))
 }
 
 /// The shortest digits of a double without leading or trailing zeros, as two pieces of

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use parking_lot::RwLock;
 
 use super::batch::{self, BATCH_HEADER_LEN, BatchHeader, BatchInfo};
@@ -498,21 +498,20 @@ impl Segment {
 
     /// Reads exactly `len` bytes at `position` into a piece of `arena`.
     fn read_bytes_into(&self, arena: &ReadArena, position: u64, len: usize) -> Result<Bytes> {
-        fill_exact(self.file.as_ref(), &self.path, position, arena.take(len))
+        arena.read(len, |buf| {
+            fill_exact(self.file.as_ref(), &self.path, position, buf)
+        })
     }
 }
 
 fn read_exact(file: &dyn StorageFile, path: &Path, position: u64, len: usize) -> Result<Bytes> {
-    fill_exact(file, path, position, BytesMut::zeroed(len))
+    let mut buf = vec![0; len];
+    fill_exact(file, path, position, &mut buf)?;
+    Ok(Bytes::from(buf))
 }
 
 /// Fills all of `buf` from the file at `position`.
-fn fill_exact(
-    file: &dyn StorageFile,
-    path: &Path,
-    position: u64,
-    mut buf: BytesMut,
-) -> Result<Bytes> {
+fn fill_exact(file: &dyn StorageFile, path: &Path, position: u64, buf: &mut [u8]) -> Result<()> {
     let len = buf.len();
     let mut done = 0;
     while done < len {
@@ -529,7 +528,7 @@ fn fill_exact(
         }
         done += n;
     }
-    Ok(buf.freeze())
+    Ok(())
 }
 
 /// Scans a segment file from the start, validating every batch, and rebuilds its indexes.
