@@ -173,7 +173,7 @@ impl AggregateTask {
             .collect();
         Ok(AggregateTask {
             reader: SourceReader::new(log, partition, group_id, default_offset),
-            source: SourceExec::try_new(&plan.input)?,
+            source: source_reading(plan, filter.as_ref(), &inputs)?,
             filter,
             inputs,
             group_count: plan.group_by.len(),
@@ -215,6 +215,7 @@ impl AggregateTask {
             .flat_map(|call| call.args.iter().cloned())
             .collect();
         self.inputs = Evaluator::try_new(state, &plan.input.scope, &args)?;
+        self.source = source_reading(plan, self.filter.as_ref(), &self.inputs)?;
         self.repartitioned = true;
         Ok(self)
     }
@@ -611,6 +612,24 @@ impl AggregateTask {
             columns,
         )?)
     }
+}
+
+/// The decoder of the plan's source that builds only the value columns the filter, the
+/// grouping and the aggregates read: the others are still decoded, so a bad value still
+/// fails its record, but come out as all-NULL arrays that cost nothing to build.
+fn source_reading(
+    plan: &AggregatePlan,
+    filter: Option<&Evaluator>,
+    inputs: &Evaluator,
+) -> Result<SourceExec> {
+    let width = plan.input.scope.columns.len();
+    let mut used = inputs.used_columns(width);
+    if let Some(filter) = filter {
+        for (slot, read) in used.iter_mut().zip(filter.used_columns(width)) {
+            *slot |= read;
+        }
+    }
+    Ok(SourceExec::try_new(&plan.input)?.with_used_columns(&used))
 }
 
 /// The aggregate operator of `plan`, with EMIT FINAL and RETENTION as it asks.
