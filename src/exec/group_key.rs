@@ -117,10 +117,61 @@ pub fn group_from_scalars(values: &Vec<ScalarValue>) -> Result<KeyBytes, String>
 
 /// The values of a group key.
 pub fn group_scalars(key: &KeyBytes) -> Result<Vec<ScalarValue>, String> {
+    if let Some(values) = plain_group_scalars(key.as_bytes()) {
+        return Ok(values);
+    }
     let mut reader = StateReader::bare(key.as_bytes());
     let values = ScalarsCodec.decode(&mut reader)?;
     reader.finish()?;
     Ok(values)
+}
+
+/// The values of a group whose values are all present and of the types
+/// [`write_plain_value`] writes, read without the codec's general dispatch (every
+/// emitted row rebuilds its group); `None` for any other, which the codec then reads
+/// and words any error of.
+fn plain_group_scalars(bytes: &[u8]) -> Option<Vec<ScalarValue>> {
+    let (count, mut rest) = bytes.split_first_chunk::<4>()?;
+    let count = u32::from_le_bytes(*count) as usize;
+    let mut values = Vec::with_capacity(count.min(rest.len()));
+    for _ in 0..count {
+        let ([PLAIN_SCALAR, tag, PRESENT], after) = rest.split_first_chunk::<3>()? else {
+            return None;
+        };
+        let (value, after) = match *tag {
+            UTF8_TAG => {
+                let (len, after) = after.split_first_chunk::<4>()?;
+                let len = u32::from_le_bytes(*len) as usize;
+                let text = std::str::from_utf8(after.get(..len)?).ok()?;
+                (ScalarValue::Utf8(Some(text.to_owned())), &after[len..])
+            }
+            INT64_TAG => {
+                let (value, after) = after.split_first_chunk::<8>()?;
+                (ScalarValue::Int64(Some(i64::from_le_bytes(*value))), after)
+            }
+            INT32_TAG => {
+                let (value, after) = after.split_first_chunk::<8>()?;
+                let value = i32::try_from(i64::from_le_bytes(*value)).ok()?;
+                (ScalarValue::Int32(Some(value)), after)
+            }
+            FLOAT64_TAG => {
+                let (value, after) = after.split_first_chunk::<8>()?;
+                (
+                    ScalarValue::Float64(Some(f64::from_le_bytes(*value))),
+                    after,
+                )
+            }
+            BOOLEAN_TAG => match after.split_first()? {
+                (0, after) => (ScalarValue::Boolean(Some(false)), after),
+                (1, after) => (ScalarValue::Boolean(Some(true)), after),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        values.push(value);
+        rest = after;
+    }
+    rest.is_empty().then_some(values)
 }
 
 /// Reads a group key embedded in a store key: the bytes [`ScalarsCodec`] consumes.
@@ -194,6 +245,28 @@ mod tests {
             assert_eq!(bytes, expected.as_bytes(), "row {row}");
             let decoded = group_scalars(&KeyBytes::new(&bytes)).expect("decodes");
             assert_eq!(format!("{decoded:?}"), format!("{scalars:?}"), "row {row}");
+        }
+    }
+
+    #[test]
+    fn plain_groups_are_read_as_the_codec_reads_them_and_others_are_left_to_it() {
+        let columns = columns();
+        let mut bytes = Vec::new();
+        for row in 0..4 {
+            let plain = &columns[..5];
+            encode_group_row(plain, row, &mut bytes).expect("encodes");
+            let by_codec = ScalarsCodec
+                .decode(&mut StateReader::bare(&bytes))
+                .expect("decodes");
+            let all_present = plain.iter().all(|c| c.is_valid(row));
+            match plain_group_scalars(&bytes) {
+                Some(fast) => {
+                    assert!(all_present, "row {row}");
+                    assert_eq!(format!("{fast:?}"), format!("{by_codec:?}"), "row {row}");
+                }
+                None => assert!(!all_present, "row {row} has only plain values"),
+            }
+            assert_eq!(plain_group_scalars(&bytes[..bytes.len() - 1]), None);
         }
     }
 
