@@ -24,6 +24,7 @@ use super::group_key::{encode_group_row, encode_group_scalars};
 use super::processing_log::ProcessingError;
 use super::record_cache::{CommitPolicy, RecordCache};
 use super::repartition_task::group_key_of;
+use super::scalar_columns::scalars_to_array;
 use super::select_task::TaskMetrics;
 use super::sink::SinkExec;
 use super::source::SourceExec;
@@ -576,17 +577,19 @@ impl AggregateTask {
         };
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.scope_schema.fields().len());
         for i in 0..self.group_count {
-            columns.push(ScalarValue::iter_to_array(
+            columns.push(scalars_to_array(
                 changes
                     .iter_mut()
-                    .map(|c| take(&mut c.group, i).unwrap_or(ScalarValue::Null)),
+                    .map(|c| take(&mut c.group, i).unwrap_or(ScalarValue::Null))
+                    .collect(),
             )?);
         }
         for (i, null) in self.null_results.iter().enumerate() {
-            columns.push(ScalarValue::iter_to_array(
+            columns.push(scalars_to_array(
                 changes
                     .iter_mut()
-                    .map(|c| take(&mut c.results, i).unwrap_or_else(|| null.clone())),
+                    .map(|c| take(&mut c.results, i).unwrap_or_else(|| null.clone()))
+                    .collect(),
             )?);
         }
         columns.push(Arc::new(Int64Array::from_iter_values(

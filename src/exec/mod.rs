@@ -14,6 +14,7 @@ pub mod processing_log;
 pub mod record_cache;
 pub mod repartition_task;
 pub mod repartition_writer;
+pub mod scalar_columns;
 pub mod select_task;
 pub mod sink;
 pub mod source;
