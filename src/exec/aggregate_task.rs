@@ -20,7 +20,7 @@ use super::aggregate_exec::{AggregateExec, AggregateRow};
 use super::change::{ChangeBatch, RowKind};
 use super::error::{ExecError, Result};
 use super::eval::{Evaluator, predicate_mask, where_passes};
-use super::group_key::{encode_group_row, encode_group_scalars};
+use super::group_key::{GroupColumns, encode_group_scalars};
 use super::processing_log::ProcessingError;
 use super::record_cache::{CommitPolicy, RecordCache};
 use super::repartition_task::group_key_of;
@@ -390,6 +390,13 @@ impl AggregateTask {
             let offset = offsets.value(*row) as u64;
             errors.push(self.error(offset, format!("Error evaluating GROUP BY: {message}")));
         }
+        let groups = match self.repartitioned {
+            true => None,
+            false => Some(
+                GroupColumns::new(&evaluated.arrays[..self.group_count])
+                    .map_err(ExecError::Internal)?,
+            ),
+        };
         for row in 0..rows {
             let kind = batch.kind(row);
             let offset = offsets.value(row) as u64;
@@ -398,7 +405,12 @@ impl AggregateTask {
             // NULL, or `None` when it contributes nothing.
             let new = if passes[row] && kind != RowKind::Delete && kind.is_addition() {
                 match self.routed_group(records, offset) {
-                    Ok(routed) => Some(self.read_contribution(&evaluated.arrays, row, routed)?),
+                    Ok(routed) => Some(self.read_contribution(
+                        &evaluated.arrays,
+                        groups.as_ref(),
+                        row,
+                        routed,
+                    )?),
                     Err(message) => {
                         errors.push(self.error(offset, message));
                         None
@@ -479,11 +491,13 @@ impl AggregateTask {
     }
 
     /// Reads a row's contribution into the scratch buffers: its group (`routed`, or
-    /// evaluated first in `arrays`) and its aggregates' arguments (the rest of
-    /// `arrays`). Returns whether the group has a NULL value.
+    /// evaluated first in `arrays`, whose grouping columns are `groups`) and its
+    /// aggregates' arguments (the rest of `arrays`). Returns whether the group has a
+    /// NULL value.
     fn read_contribution(
         &mut self,
         arrays: &[ArrayRef],
+        groups: Option<&GroupColumns<'_>>,
         row: usize,
         routed: Option<Vec<ScalarValue>>,
     ) -> Result<bool> {
@@ -494,10 +508,12 @@ impl AggregateTask {
                 (group.iter().any(ScalarValue::is_null), 0)
             }
             None => {
-                let columns = &arrays[..self.group_count];
-                encode_group_row(columns, row, &mut self.group_scratch)
+                let groups = groups
+                    .ok_or_else(|| ExecError::Internal("no grouping columns (a bug)".into()))?;
+                let null_group = groups
+                    .encode(row, &mut self.group_scratch)
                     .map_err(ExecError::Internal)?;
-                (columns.iter().any(|c| c.is_null(row)), self.group_count)
+                (null_group, self.group_count)
             }
         };
         for (args, count) in self.args_scratch.iter_mut().zip(&self.arg_counts) {

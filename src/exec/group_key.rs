@@ -26,75 +26,102 @@ const UTF8_TAG: u8 = 6;
 /// [`StateWriter::scalar`]'s flag of a present value.
 const PRESENT: u8 = 1;
 
-/// The group of `row` of the grouping `columns`, written into `out` (cleared first).
-pub fn encode_group_row(columns: &[ArrayRef], row: usize, out: &mut Vec<u8>) -> Result<(), String> {
-    out.clear();
-    let count = u32::try_from(columns.len()).map_err(|_| "too many GROUP BY columns")?;
-    out.extend_from_slice(&count.to_le_bytes());
-    for column in columns {
-        if !write_plain_value(column, row, out) {
-            let scalar = ScalarValue::try_from_array(column, row).map_err(|e| e.to_string())?;
-            let mut writer = StateWriter::bare(std::mem::take(out));
-            let written = write_scalar_entry(&scalar, &mut writer);
-            *out = writer.finish();
-            written?;
-        }
-    }
-    Ok(())
+/// The grouping columns of one batch, each downcast once to its array type for the
+/// types written without a scalar: a row's group is then written with no type dispatch.
+pub struct GroupColumns<'a> {
+    columns: Vec<GroupColumn<'a>>,
+    count: [u8; 4],
 }
 
-/// Writes a present value of the common group types as [`write_scalar_entry`] would;
-/// false (nothing written) for any other.
-fn write_plain_value(column: &ArrayRef, row: usize, out: &mut Vec<u8>) -> bool {
-    if !column.is_valid(row) {
-        return false;
+enum GroupColumn<'a> {
+    Utf8(&'a StringArray),
+    Int64(&'a Int64Array),
+    Int32(&'a Int32Array),
+    Float64(&'a Float64Array),
+    Boolean(&'a BooleanArray),
+    /// Any other type, written through its scalar.
+    Other(&'a ArrayRef),
+}
+
+impl<'a> GroupColumns<'a> {
+    pub fn new(columns: &'a [ArrayRef]) -> Result<Self, String> {
+        let count = u32::try_from(columns.len()).map_err(|_| "too many GROUP BY columns")?;
+        let columns = columns
+            .iter()
+            .map(|column| {
+                let any = column.as_any();
+                let typed = match column.data_type() {
+                    DataType::Utf8 => any.downcast_ref().map(GroupColumn::Utf8),
+                    DataType::Int64 => any.downcast_ref().map(GroupColumn::Int64),
+                    DataType::Int32 => any.downcast_ref().map(GroupColumn::Int32),
+                    DataType::Float64 => any.downcast_ref().map(GroupColumn::Float64),
+                    DataType::Boolean => any.downcast_ref().map(GroupColumn::Boolean),
+                    _ => None,
+                };
+                typed.unwrap_or(GroupColumn::Other(column))
+            })
+            .collect();
+        Ok(GroupColumns {
+            columns,
+            count: count.to_le_bytes(),
+        })
     }
-    let any = column.as_any();
-    let mut header = |tag: u8| out.extend_from_slice(&[PLAIN_SCALAR, tag, PRESENT]);
-    match column.data_type() {
-        DataType::Utf8 => {
-            let Some(strings) = any.downcast_ref::<StringArray>() else {
-                return false;
-            };
-            let value = strings.value(row).as_bytes();
-            let Ok(len) = u32::try_from(value.len()) else {
-                return false;
-            };
-            header(UTF8_TAG);
-            out.extend_from_slice(&len.to_le_bytes());
-            out.extend_from_slice(value);
+
+    /// The group of `row`, written into `out` (cleared first); whether a value of it is
+    /// NULL.
+    pub fn encode(&self, row: usize, out: &mut Vec<u8>) -> Result<bool, String> {
+        out.clear();
+        out.extend_from_slice(&self.count);
+        let mut has_null = false;
+        let header =
+            |out: &mut Vec<u8>, tag: u8| out.extend_from_slice(&[PLAIN_SCALAR, tag, PRESENT]);
+        for column in &self.columns {
+            match column {
+                GroupColumn::Utf8(strings) if strings.is_valid(row) => {
+                    let value = strings.value(row).as_bytes();
+                    // Arrow's offsets are i32: a value always fits a u32 length.
+                    let len = value.len() as u32;
+                    header(out, UTF8_TAG);
+                    out.extend_from_slice(&len.to_le_bytes());
+                    out.extend_from_slice(value);
+                }
+                GroupColumn::Int64(ints) if ints.is_valid(row) => {
+                    header(out, INT64_TAG);
+                    out.extend_from_slice(&ints.value(row).to_le_bytes());
+                }
+                GroupColumn::Int32(ints) if ints.is_valid(row) => {
+                    header(out, INT32_TAG);
+                    out.extend_from_slice(&i64::from(ints.value(row)).to_le_bytes());
+                }
+                GroupColumn::Float64(floats) if floats.is_valid(row) => {
+                    header(out, FLOAT64_TAG);
+                    out.extend_from_slice(&floats.value(row).to_le_bytes());
+                }
+                GroupColumn::Boolean(booleans) if booleans.is_valid(row) => {
+                    header(out, BOOLEAN_TAG);
+                    out.push(u8::from(booleans.value(row)));
+                }
+                _ => {
+                    let array = match column {
+                        GroupColumn::Utf8(a) => *a as &dyn Array,
+                        GroupColumn::Int64(a) => *a as &dyn Array,
+                        GroupColumn::Int32(a) => *a as &dyn Array,
+                        GroupColumn::Float64(a) => *a as &dyn Array,
+                        GroupColumn::Boolean(a) => *a as &dyn Array,
+                        GroupColumn::Other(a) => a.as_ref(),
+                    };
+                    has_null |= array.is_null(row);
+                    let scalar =
+                        ScalarValue::try_from_array(array, row).map_err(|e| e.to_string())?;
+                    let mut writer = StateWriter::bare(std::mem::take(out));
+                    let written = write_scalar_entry(&scalar, &mut writer);
+                    *out = writer.finish();
+                    written?;
+                }
+            }
         }
-        DataType::Int64 => {
-            let Some(ints) = any.downcast_ref::<Int64Array>() else {
-                return false;
-            };
-            header(INT64_TAG);
-            out.extend_from_slice(&ints.value(row).to_le_bytes());
-        }
-        DataType::Int32 => {
-            let Some(ints) = any.downcast_ref::<Int32Array>() else {
-                return false;
-            };
-            header(INT32_TAG);
-            out.extend_from_slice(&i64::from(ints.value(row)).to_le_bytes());
-        }
-        DataType::Float64 => {
-            let Some(floats) = any.downcast_ref::<Float64Array>() else {
-                return false;
-            };
-            header(FLOAT64_TAG);
-            out.extend_from_slice(&floats.value(row).to_le_bytes());
-        }
-        DataType::Boolean => {
-            let Some(booleans) = any.downcast_ref::<BooleanArray>() else {
-                return false;
-            };
-            header(BOOLEAN_TAG);
-            out.push(u8::from(booleans.value(row)));
-        }
-        _ => return false,
+        Ok(has_null)
     }
-    true
 }
 
 /// The group of `values` (a group routed through a repartition topic), written into
@@ -127,7 +154,7 @@ pub fn group_scalars(key: &KeyBytes) -> Result<Vec<ScalarValue>, String> {
 }
 
 /// The values of a group whose values are all present and of the types
-/// [`write_plain_value`] writes, read without the codec's general dispatch (every
+/// [`GroupColumns::encode`] writes without a scalar, read without the codec's general dispatch (every
 /// emitted row rebuilds its group); `None` for any other, which the codec then reads
 /// and words any error of.
 fn plain_group_scalars(bytes: &[u8]) -> Option<Vec<ScalarValue>> {
@@ -236,7 +263,14 @@ mod tests {
         let columns = columns();
         let mut bytes = Vec::new();
         for row in 0..4 {
-            encode_group_row(&columns, row, &mut bytes).expect("encodes");
+            let has_null = GroupColumns::new(&columns)
+                .and_then(|group| group.encode(row, &mut bytes))
+                .expect("encodes");
+            assert_eq!(
+                has_null,
+                columns.iter().any(|c| c.is_null(row)),
+                "row {row}"
+            );
             let scalars: Vec<ScalarValue> = columns
                 .iter()
                 .map(|c| ScalarValue::try_from_array(c, row).expect("scalar"))
@@ -254,7 +288,9 @@ mod tests {
         let mut bytes = Vec::new();
         for row in 0..4 {
             let plain = &columns[..5];
-            encode_group_row(plain, row, &mut bytes).expect("encodes");
+            GroupColumns::new(plain)
+                .and_then(|group| group.encode(row, &mut bytes))
+                .expect("encodes");
             let by_codec = ScalarsCodec
                 .decode(&mut StateReader::bare(&bytes))
                 .expect("decodes");
