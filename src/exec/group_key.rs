@@ -154,9 +154,9 @@ pub fn group_scalars(key: &KeyBytes) -> Result<Vec<ScalarValue>, String> {
 }
 
 /// The values of a group whose values are all present and of the types
-/// [`GroupColumns::encode`] writes without a scalar, read without the codec's general dispatch (every
-/// emitted row rebuilds its group); `None` for any other, which the codec then reads
-/// and words any error of.
+/// [`GroupColumns::encode`] writes without a scalar, read without the codec's general
+/// dispatch (every emitted row rebuilds its group); `None` for any other, which the
+/// codec then reads and words any error of.
 fn plain_group_scalars(bytes: &[u8]) -> Option<Vec<ScalarValue>> {
     let (count, mut rest) = bytes.split_first_chunk::<4>()?;
     let count = u32::from_le_bytes(*count) as usize;
