@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::aggregate_exec::{WindowKey, WindowState};
+use super::aggregate_exec::{AggregateStates, WindowKey, WindowState};
 use super::group_key::read_group;
 use crate::functions::aggregate::{AggregateFunction, AggregateSpec};
 use crate::state::StateCodec;
@@ -75,7 +75,7 @@ impl StateCodec<WindowState> for WindowStateCodec {
                 self.functions.len()
             ));
         }
-        let mut aggregates = Vec::with_capacity(count);
+        let mut aggregates = AggregateStates::with_capacity(count);
         for (function, spec) in &self.functions {
             let bytes = input.bytes()?;
             aggregates.push(

@@ -9,6 +9,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use datafusion::common::ScalarValue;
+use smallvec::SmallVec;
 
 use super::aggregate_codec::{GroupKeyCodec, SharedCodec, WindowKeyCodec, WindowStateCodec};
 use super::change::RowKind;
@@ -39,10 +40,14 @@ pub struct AggregateRow {
     pub window: Option<(i64, i64)>,
 }
 
+/// A group-window's aggregate states, kept in its entry when there are two or fewer:
+/// every row reaches them, and a separate list would cost one more cache miss.
+pub(super) type AggregateStates = SmallVec<[Box<dyn AggregateState>; 2]>;
+
 /// The state of one group in one window.
 #[derive(Debug)]
 pub(super) struct WindowState {
-    pub(super) aggregates: Vec<Box<dyn AggregateState>>,
+    pub(super) aggregates: AggregateStates,
     /// The largest timestamp folded in: the output records' ROWTIME.
     pub(super) max_rowtime: i64,
     /// The stream time of the last change: what RETENTION of a non-windowed table
