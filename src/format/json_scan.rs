@@ -29,37 +29,69 @@ pub enum Scan {
     Fallback,
 }
 
+/// The column types a value lands in without a coercion; the others go through the
+/// serde path's coercion functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direct {
+    String,
+    BigInt,
+    Int,
+    Double,
+    Boolean,
+    Coerced,
+}
+
+impl Direct {
+    fn of(ty: &SqlType) -> Self {
+        match ty {
+            SqlType::String => Direct::String,
+            SqlType::BigInt => Direct::BigInt,
+            SqlType::Int => Direct::Int,
+            SqlType::Double => Direct::Double,
+            SqlType::Boolean => Direct::Boolean,
+            _ => Direct::Coerced,
+        }
+    }
+}
+
 /// The field lookup of one row type, prepared once.
 #[derive(Debug, Clone)]
 pub struct JsonRowScanner {
     fields: Vec<StructField>,
-    /// Per field, whether its name appears in JSON exactly as its bytes (no character
-    /// JSON escapes): only then can a key be recognised by comparing bytes.
-    plain_names: Vec<bool>,
+    directs: Vec<Direct>,
+    /// Per field, its name and the closing quote, when the name appears in JSON exactly
+    /// as its bytes (no character JSON escapes): only then can a key be recognised by
+    /// comparing bytes.
+    quoted_names: Vec<Option<Box<[u8]>>>,
 }
 
 impl JsonRowScanner {
     pub fn new(fields: &[StructField]) -> Self {
         JsonRowScanner {
             fields: fields.to_vec(),
-            plain_names: fields
+            directs: fields.iter().map(|f| Direct::of(&f.ty)).collect(),
+            quoted_names: fields
                 .iter()
-                .map(|f| string_end(f.name.as_bytes()).is_none())
+                .map(|f| {
+                    let name = f.name.as_bytes();
+                    string_end(name).is_none().then(|| {
+                        let mut quoted = name.to_vec();
+                        quoted.push(b'"');
+                        quoted.into_boxed_slice()
+                    })
+                })
                 .collect(),
         }
     }
 
     /// The key at the cursor (on its opening quote) when it is the guessed field's
     /// name written plainly: one comparison instead of a scan for the closing quote.
-    fn guessed_key<'a>(&self, cursor: &mut Cursor<'a>, guess: usize) -> Option<usize> {
-        if !self.plain_names.get(guess).copied().unwrap_or(false) {
-            return None;
-        }
-        let name = self.fields[guess].name.as_bytes();
+    fn guessed_key(&self, cursor: &mut Cursor<'_>, guess: usize) -> Option<usize> {
+        let quoted = self.quoted_names.get(guess)?.as_deref()?;
         let start = cursor.at + 1;
-        let end = start + name.len();
-        if cursor.bytes.get(start..end)? == name && cursor.bytes.get(end) == Some(&b'"') {
-            cursor.at = end + 1;
+        let end = start + quoted.len();
+        if same_short_bytes(cursor.bytes.get(start..end)?, quoted) {
+            cursor.at = end;
             Some(guess)
         } else {
             None
@@ -78,18 +110,16 @@ impl JsonRowScanner {
             Some(present) => present,
             None => return Scan::Fallback,
         };
-        cursor.skip_whitespace();
-        match (cursor.at == bytes.len(), present) {
-            (false, _) => Scan::Fallback,
-            (true, true) => Scan::Object,
-            (true, false) => Scan::Null,
+        match (cursor.token(), present) {
+            (Some(_), _) => Scan::Fallback,
+            (None, true) => Scan::Object,
+            (None, false) => Scan::Null,
         }
     }
 
     /// `Some(true)` after an object, `Some(false)` after `null`, `None` to fall back.
     fn scan_document<'a>(&self, cursor: &mut Cursor<'a>, row: &mut [Scalar<'a>]) -> Option<bool> {
-        cursor.skip_whitespace();
-        match cursor.peek()? {
+        match cursor.token()? {
             b'n' => {
                 cursor.literal(b"null")?;
                 return Some(false);
@@ -97,8 +127,8 @@ impl JsonRowScanner {
             b'{' => cursor.at += 1,
             _ => return None,
         }
-        cursor.skip_whitespace();
-        if cursor.peek()? == b'}' {
+        let mut token = cursor.token()?;
+        if token == b'}' {
             cursor.at += 1;
             return Some(true);
         }
@@ -106,7 +136,7 @@ impl JsonRowScanner {
         // after the last one found makes the usual lookup one comparison.
         let mut next_guess = 0;
         loop {
-            if cursor.peek()? != b'"' {
+            if token != b'"' {
                 return None;
             }
             let field = match self.guessed_key(cursor, next_guess) {
@@ -116,27 +146,26 @@ impl JsonRowScanner {
                     self.field_index_from(key, next_guess)
                 }
             };
-            cursor.skip_whitespace();
-            if cursor.peek()? != b':' {
+            if cursor.token()? != b':' {
                 return None;
             }
             cursor.at += 1;
-            cursor.skip_whitespace();
+            let first = cursor.token()?;
             match field {
                 Some(i) => {
-                    let value = cursor.scalar(&self.fields[i].ty)?;
+                    let (field, direct) = (self.fields.get(i)?, *self.directs.get(i)?);
+                    let value = cursor.scalar(first, &field.ty, direct)?;
                     if let Some(slot) = row.get_mut(i) {
                         *slot = value;
                     }
                     next_guess = i + 1;
                 }
-                None => cursor.skip_scalar()?,
+                None => cursor.skip_scalar(first)?,
             }
-            cursor.skip_whitespace();
-            match cursor.peek()? {
+            match cursor.token()? {
                 b',' => {
                     cursor.at += 1;
-                    cursor.skip_whitespace();
+                    token = cursor.token()?;
                 }
                 b'}' => {
                     cursor.at += 1;
@@ -157,6 +186,36 @@ impl JsonRowScanner {
     }
 }
 
+/// Whether two byte strings are equal, comparing short ones (keys, mostly) a word at a
+/// time rather than through a call to `memcmp`.
+fn same_short_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() > 16 {
+        return a == b;
+    }
+    // Two possibly overlapping chunks cover the whole of a string of 8 to 16 bytes (4 to
+    // 8 with the smaller chunks).
+    if let (Some(a_first), Some(a_last), Some(b_first), Some(b_last)) = (
+        a.first_chunk::<8>(),
+        a.last_chunk::<8>(),
+        b.first_chunk::<8>(),
+        b.last_chunk::<8>(),
+    ) {
+        return a_first == b_first && a_last == b_last;
+    }
+    if let (Some(a_first), Some(a_last), Some(b_first), Some(b_last)) = (
+        a.first_chunk::<4>(),
+        a.last_chunk::<4>(),
+        b.first_chunk::<4>(),
+        b.last_chunk::<4>(),
+    ) {
+        return a_first == b_first && a_last == b_last;
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 /// A position in one record, validated UTF-8.
 struct Cursor<'a> {
     text: &'a str,
@@ -166,13 +225,23 @@ struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.at).copied()
+    /// The byte of the next token, after any whitespace; `None` at the end.
+    #[inline(always)]
+    fn token(&mut self) -> Option<u8> {
+        let byte = *self.bytes.get(self.at)?;
+        // Compact records have no whitespace between tokens: the common case is one test.
+        if byte > b' ' {
+            return Some(byte);
+        }
+        self.token_after_whitespace()
     }
 
-    fn skip_whitespace(&mut self) {
-        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
-            self.at += 1;
+    fn token_after_whitespace(&mut self) -> Option<u8> {
+        loop {
+            match *self.bytes.get(self.at)? {
+                b' ' | b'\n' | b'\t' | b'\r' => self.at += 1,
+                byte => return Some(byte),
+            }
         }
     }
 
@@ -200,14 +269,14 @@ impl<'a> Cursor<'a> {
         Some(text)
     }
 
-    /// A scalar value coerced to `ty`; `None` for a nested value, one that does not
-    /// coerce (the serde path words that error) or one whose coercion allocates (a
-    /// number into a STRING column: rare, left to the serde path).
-    fn scalar(&mut self, ty: &SqlType) -> Option<Scalar<'a>> {
-        let cell = match self.peek()? {
+    /// A scalar value, whose first byte is `first`, coerced to `ty`; `None` for a nested
+    /// value, one that does not coerce (the serde path words that error) or one whose
+    /// coercion allocates (a number into a STRING column: rare, left to the serde path).
+    fn scalar(&mut self, first: u8, ty: &SqlType, direct: Direct) -> Option<Scalar<'a>> {
+        let cell = match first {
             b'"' => {
                 let text = self.plain_string()?;
-                if *ty == SqlType::String {
+                if direct == Direct::String {
                     return Some(Scalar::Str(text));
                 }
                 text_to_cell(Cow::Borrowed(text), ty).ok()?
@@ -218,20 +287,26 @@ impl<'a> Cursor<'a> {
             }
             b't' => {
                 self.literal(b"true")?;
+                if direct == Direct::Boolean {
+                    return Some(Scalar::Bool(true));
+                }
                 bool_to_cell(true, ty).ok()?
             }
             b'f' => {
                 self.literal(b"false")?;
+                if direct == Direct::Boolean {
+                    return Some(Scalar::Bool(false));
+                }
                 bool_to_cell(false, ty).ok()?
             }
-            b'-' | b'0'..=b'9' => match (self.number()?, ty) {
-                (Number::Integer(value), SqlType::BigInt) => {
+            b'-' | b'0'..=b'9' => match (self.number(first)?, direct) {
+                (Number::Integer(value), Direct::BigInt) => {
                     return i64::try_from(value).ok().map(Scalar::BigInt);
                 }
-                (Number::Integer(value), SqlType::Int) => {
+                (Number::Integer(value), Direct::Int) => {
                     return i32::try_from(value).ok().map(Scalar::Int);
                 }
-                (Number::Float(value), SqlType::Double) => return Some(Scalar::Double(value)),
+                (Number::Float(value), Direct::Double) => return Some(Scalar::Double(value)),
                 (Number::Integer(value), _) => integer_to_cell(value, ty).ok()?,
                 (Number::Float(value), _) => float_to_cell(value, ty).ok()?,
             },
@@ -240,68 +315,98 @@ impl<'a> Cursor<'a> {
         Scalar::from_cell(cell)
     }
 
-    /// Steps over a scalar value of a field no column names.
-    fn skip_scalar(&mut self) -> Option<()> {
-        match self.peek()? {
+    /// Steps over a scalar value, whose first byte is `first`, of a field no column names.
+    fn skip_scalar(&mut self, first: u8) -> Option<()> {
+        match first {
             b'"' => self.plain_string().map(|_| ()),
             b'n' => self.literal(b"null"),
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
-            b'-' | b'0'..=b'9' => self.number().map(|_| ()),
+            b'-' | b'0'..=b'9' => self.number(first).map(|_| ()),
             _ => None,
         }
     }
 
-    /// A number in JSON's grammar, read as serde_json reads it: an integer that fits
-    /// in i64 (negative) or u64, else a float; `None` when malformed or when an integer
-    /// does not fit (serde_json's float for it is left to the serde path).
-    fn number(&mut self) -> Option<Number> {
+    /// A number in JSON's grammar, whose first byte is `first`, read as serde_json reads
+    /// it: an integer that fits in i64 (negative) or u64, else a float; `None` when
+    /// malformed or when an integer does not fit (serde_json's float for it is left to
+    /// the serde path). The digits are read once: the value accumulates as they are.
+    fn number(&mut self, first: u8) -> Option<Number> {
         let start = self.at;
-        let negative = self.peek() == Some(b'-');
+        let negative = first == b'-';
         if negative {
             self.at += 1;
         }
         let integer_start = self.at;
-        match self.peek()? {
-            b'0' => self.at += 1,
-            b'1'..=b'9' => self.skip_digits(),
-            _ => return None,
-        }
-        let integer_end = self.at;
-        let mut is_float = false;
-        if self.peek() == Some(b'.') {
-            self.at += 1;
-            if !self.peek()?.is_ascii_digit() {
-                return None;
-            }
-            self.skip_digits();
-            is_float = true;
-        }
-        if let Some(b'e' | b'E') = self.peek() {
-            self.at += 1;
-            if let Some(b'+' | b'-') = self.peek() {
+        let (mut mantissa, integer_digits) = match self.bytes.get(self.at)? {
+            b'0' => {
                 self.at += 1;
+                (0, 1)
             }
-            if !self.peek()?.is_ascii_digit() {
+            b'1'..=b'9' => self.digits(0),
+            _ => return None,
+        };
+        let integer_end = self.at;
+        let mut fraction_digits = 0;
+        let mut is_float = false;
+        if self.bytes.get(self.at) == Some(&b'.') {
+            self.at += 1;
+            (mantissa, fraction_digits) = self.digits(mantissa);
+            if fraction_digits == 0 {
                 return None;
             }
-            self.skip_digits();
             is_float = true;
         }
+        // The written exponent, when it has at most four digits (longer ones cannot land
+        // within the exact powers of ten).
+        let mut written_exponent = Some(0);
+        if let Some(b'e' | b'E') = self.bytes.get(self.at) {
+            self.at += 1;
+            let exponent_negative = match self.bytes.get(self.at) {
+                Some(b'-') => {
+                    self.at += 1;
+                    true
+                }
+                Some(b'+') => {
+                    self.at += 1;
+                    false
+                }
+                _ => false,
+            };
+            let (value, digits) = self.digits(0);
+            written_exponent = match digits {
+                0 => return None,
+                1..=4 => Some(if exponent_negative {
+                    -(value as i32)
+                } else {
+                    value as i32
+                }),
+                _ => None,
+            };
+            is_float = true;
+        }
+        // Nineteen decimal digits always fit in a u64: no digit wrapped the mantissa.
+        let mantissa_exact = integer_digits + fraction_digits <= 19;
         if is_float {
-            let literal = &self.bytes[start..self.at];
+            let literal = self.bytes.get(start..self.at)?;
+            let exact = match written_exponent {
+                Some(exponent) if mantissa_exact => {
+                    exact_float_of(negative, mantissa, exponent - fraction_digits as i32)
+                }
+                // Rare: the digit-by-digit exact path over the literal, as before.
+                _ => exact_float(literal),
+            };
             // serde_json's own float parsing for what the exact path cannot take, so that
             // every value rounds as it does.
-            return exact_float(literal)
+            return exact
                 .or_else(|| serde_json::from_slice::<f64>(literal).ok())
                 .map(Number::Float);
         }
-        let mut magnitude: u64 = 0;
-        for digit in &self.bytes[integer_start..integer_end] {
-            magnitude = magnitude
-                .checked_mul(10)?
-                .checked_add(u64::from(digit - b'0'))?;
-        }
+        let magnitude = if mantissa_exact {
+            mantissa
+        } else {
+            checked_integer(self.bytes.get(integer_start..integer_end)?)?
+        };
         if negative {
             // serde_json reads `-0` as a float, a negative integer as i64 and anything
             // below i64 as a float (left to the serde path here).
@@ -315,11 +420,24 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn skip_digits(&mut self) {
-        while let Some(b'0'..=b'9') = self.peek() {
+    /// Steps over a run of digits, appending them to `value` (wrapping on overflow) and
+    /// counting them.
+    #[inline(always)]
+    fn digits(&mut self, mut value: u64) -> (u64, usize) {
+        let start = self.at;
+        while let Some(&digit @ b'0'..=b'9') = self.bytes.get(self.at) {
+            value = value.wrapping_mul(10).wrapping_add(u64::from(digit - b'0'));
             self.at += 1;
         }
+        (value, self.at - start)
     }
+}
+
+/// The value of a run of decimal digits, `None` when it does not fit in a u64.
+fn checked_integer(digits: &[u8]) -> Option<u64> {
+    digits.iter().try_fold(0u64, |value, digit| {
+        value.checked_mul(10)?.checked_add(u64::from(digit - b'0'))
+    })
 }
 
 /// Where a plain string's bytes end: the first quote, backslash or control character,
@@ -411,6 +529,12 @@ fn exact_float(literal: &[u8]) -> Option<f64> {
         }
         exponent += sign * value;
     }
+    exact_float_of(negative, mantissa, exponent)
+}
+
+/// `±mantissa × 10^exponent` by one correctly rounded multiplication or division, when
+/// the mantissa fits in 53 bits and the exponent is within 22; `None` otherwise.
+fn exact_float_of(negative: bool, mantissa: u64, exponent: i32) -> Option<f64> {
     if mantissa > 1 << 53 {
         return None;
     }
@@ -606,6 +730,7 @@ mod tests {
             Just("12345678901234567890123".to_string()),
             Just("-9223372036854775808".to_string()),
             Just("-9223372036854775809".to_string()),
+            float_literal(),
             Just("true".to_string()),
             Just("false".to_string()),
             Just("null".to_string()),
@@ -669,9 +794,14 @@ mod tests {
     fn float_literal() -> impl Strategy<Value = String> {
         (
             any::<bool>(),
-            "[0-9]{1,12}",
-            "[0-9]{0,10}",
-            prop::option::of((prop_oneof![Just("e"), Just("E")], "[+-]?", -30i32..30)),
+            "[0-9]{1,22}",
+            "[0-9]{0,22}",
+            prop::option::of((
+                prop_oneof![Just("e"), Just("E")],
+                "[+-]?",
+                -30i32..30,
+                "0{0,4}",
+            )),
         )
             .prop_map(|(negative, int, fraction, exponent)| {
                 let int = int.trim_start_matches('0');
@@ -681,9 +811,9 @@ mod tests {
                     text.push('.');
                     text.push_str(&fraction);
                 }
-                if let Some((e, sign, value)) = exponent {
+                if let Some((e, sign, value, zeros)) = exponent {
                     let sign = if value < 0 { "-" } else { sign.as_str() };
-                    text.push_str(&format!("{e}{sign}{}", value.unsigned_abs()));
+                    text.push_str(&format!("{e}{sign}{zeros}{}", value.unsigned_abs()));
                 }
                 text
             })
@@ -697,6 +827,41 @@ mod tests {
             if let Some(exact) = exact_float(literal.as_bytes()) {
                 prop_assert_eq!(Some(exact.to_bits()), by_serde.map(f64::to_bits), "{}", literal);
             }
+        }
+
+        #[test]
+        fn numbers_are_read_as_serde_json_reads_them(literal in float_literal()) {
+            let mut cursor = Cursor { text: &literal, bytes: literal.as_bytes(), at: 0 };
+            let first = literal.as_bytes()[0];
+            match cursor.number(first) {
+                Some(Number::Float(value)) => {
+                    let by_serde = serde_json::from_str::<f64>(&literal).ok();
+                    prop_assert_eq!(Some(value.to_bits()), by_serde.map(f64::to_bits), "{}", literal);
+                }
+                Some(Number::Integer(value)) => {
+                    let by_serde = serde_json::from_str::<serde_json::Value>(&literal).ok();
+                    let as_integer = by_serde.and_then(|v| v.as_i64().map(i128::from).or(v.as_u64().map(i128::from)));
+                    prop_assert_eq!(Some(value), as_integer, "{}", literal);
+                }
+                // Only an integer serde_json reads as a float (beyond i64 or u64) is left
+                // to the serde path.
+                None => {
+                    let by_serde = serde_json::from_str::<serde_json::Value>(&literal).ok();
+                    prop_assert!(by_serde.is_some_and(|v| v.is_f64()), "{}", literal);
+                    prop_assert!(!literal.contains(['.', 'e', 'E']), "{}", literal);
+                    return Ok(());
+                }
+            }
+            prop_assert_eq!(cursor.at, literal.len(), "{}", literal);
+        }
+
+        #[test]
+        fn short_byte_strings_compare_as_slices_do(
+            a in prop::collection::vec(0u8..3, 0..20),
+            b in prop::collection::vec(0u8..3, 0..20),
+        ) {
+            prop_assert_eq!(same_short_bytes(&a, &b), a == b);
+            prop_assert!(same_short_bytes(&a, &a));
         }
 
         #[test]
