@@ -449,12 +449,10 @@ fn string_end(bytes: &[u8]) -> Option<usize> {
     // when n is 1. A borrow may flag a byte after a true one, never before one, so the
     // first flag is exact.
     let below = |x: u64, bound: u64| x.wrapping_sub(bound) & !x & HIGHS;
-    let mut chunks = bytes.chunks_exact(8);
     let mut offset = 0;
-    for chunk in &mut chunks {
-        let mut word = [0; 8];
-        word.copy_from_slice(chunk);
-        let word = u64::from_le_bytes(word);
+    // `first_chunk` hands over a whole word without a call to copy it.
+    while let Some(chunk) = bytes.get(offset..).and_then(<[u8]>::first_chunk::<8>) {
+        let word = u64::from_le_bytes(*chunk);
         let special = below(word ^ (ONES * u64::from(b'"')), ONES)
             | below(word ^ (ONES * u64::from(b'\\')), ONES)
             | below(word, ONES * 0x20);
@@ -463,8 +461,8 @@ fn string_end(bytes: &[u8]) -> Option<usize> {
         }
         offset += 8;
     }
-    chunks
-        .remainder()
+    bytes
+        .get(offset..)?
         .iter()
         .position(|b| *b == b'"' || *b == b'\\' || *b < 0x20)
         .map(|at| offset + at)
