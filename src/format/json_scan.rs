@@ -29,37 +29,69 @@ pub enum Scan {
     Fallback,
 }
 
+/// The column types a value lands in without a coercion; the others go through the
+/// serde path's coercion functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direct {
+    String,
+    BigInt,
+    Int,
+    Double,
+    Boolean,
+    Coerced,
+}
+
+impl Direct {
+    fn of(ty: &SqlType) -> Self {
+        match ty {
+            SqlType::String => Direct::String,
+            SqlType::BigInt => Direct::BigInt,
+            SqlType::Int => Direct::Int,
+            SqlType::Double => Direct::Double,
+            SqlType::Boolean => Direct::Boolean,
+            _ => Direct::Coerced,
+        }
+    }
+}
+
 /// The field lookup of one row type, prepared once.
 #[derive(Debug, Clone)]
 pub struct JsonRowScanner {
     fields: Vec<StructField>,
-    /// Per field, whether its name appears in JSON exactly as its bytes (no character
-    /// JSON escapes): only then can a key be recognised by comparing bytes.
-    plain_names: Vec<bool>,
+    directs: Vec<Direct>,
+    /// Per field, its name and the closing quote, when the name appears in JSON exactly
+    /// as its bytes (no character JSON escapes): only then can a key be recognised by
+    /// comparing bytes.
+    quoted_names: Vec<Option<Box<[u8]>>>,
 }
 
 impl JsonRowScanner {
     pub fn new(fields: &[StructField]) -> Self {
         JsonRowScanner {
             fields: fields.to_vec(),
-            plain_names: fields
+            directs: fields.iter().map(|f| Direct::of(&f.ty)).collect(),
+            quoted_names: fields
                 .iter()
-                .map(|f| string_end(f.name.as_bytes()).is_none())
+                .map(|f| {
+                    let name = f.name.as_bytes();
+                    string_end(name).is_none().then(|| {
+                        let mut quoted = name.to_vec();
+                        quoted.push(b'"');
+                        quoted.into_boxed_slice()
+                    })
+                })
                 .collect(),
         }
     }
 
     /// The key at the cursor (on its opening quote) when it is the guessed field's
     /// name written plainly: one comparison instead of a scan for the closing quote.
-    fn guessed_key<'a>(&self, cursor: &mut Cursor<'a>, guess: usize) -> Option<usize> {
-        if !self.plain_names.get(guess).copied().unwrap_or(false) {
-            return None;
-        }
-        let name = self.fields[guess].name.as_bytes();
+    fn guessed_key(&self, cursor: &mut Cursor<'_>, guess: usize) -> Option<usize> {
+        let quoted = self.quoted_names.get(guess)?.as_deref()?;
         let start = cursor.at + 1;
-        let end = start + name.len();
-        if cursor.bytes.get(start..end)? == name && cursor.bytes.get(end) == Some(&b'"') {
-            cursor.at = end + 1;
+        let end = start + quoted.len();
+        if same_short_bytes(cursor.bytes.get(start..end)?, quoted) {
+            cursor.at = end;
             Some(guess)
         } else {
             None
@@ -78,18 +110,16 @@ impl JsonRowScanner {
             Some(present) => present,
             None => return Scan::Fallback,
         };
-        cursor.skip_whitespace();
-        match (cursor.at == bytes.len(), present) {
-            (false, _) => Scan::Fallback,
-            (true, true) => Scan::Object,
-            (true, false) => Scan::Null,
+        match (cursor.token(), present) {
+            (Some(_), _) => Scan::Fallback,
+            (None, true) => Scan::Object,
+            (None, false) => Scan::Null,
         }
     }
 
     /// `Some(true)` after an object, `Some(false)` after `null`, `None` to fall back.
     fn scan_document<'a>(&self, cursor: &mut Cursor<'a>, row: &mut [Scalar<'a>]) -> Option<bool> {
-        cursor.skip_whitespace();
-        match cursor.peek()? {
+        match cursor.token()? {
             b'n' => {
                 cursor.literal(b"null")?;
                 return Some(false);
@@ -97,8 +127,8 @@ impl JsonRowScanner {
             b'{' => cursor.at += 1,
             _ => return None,
         }
-        cursor.skip_whitespace();
-        if cursor.peek()? == b'}' {
+        let mut token = cursor.token()?;
+        if token == b'}' {
             cursor.at += 1;
             return Some(true);
         }
@@ -106,7 +136,7 @@ impl JsonRowScanner {
         // after the last one found makes the usual lookup one comparison.
         let mut next_guess = 0;
         loop {
-            if cursor.peek()? != b'"' {
+            if token != b'"' {
                 return None;
             }
             let field = match self.guessed_key(cursor, next_guess) {
@@ -116,27 +146,26 @@ impl JsonRowScanner {
                     self.field_index_from(key, next_guess)
                 }
             };
-            cursor.skip_whitespace();
-            if cursor.peek()? != b':' {
+            if cursor.token()? != b':' {
                 return None;
             }
             cursor.at += 1;
-            cursor.skip_whitespace();
+            let first = cursor.token()?;
             match field {
                 Some(i) => {
-                    let value = cursor.scalar(&self.fields[i].ty)?;
+                    let (field, direct) = (self.fields.get(i)?, *self.directs.get(i)?);
+                    let value = cursor.scalar(first, &field.ty, direct)?;
                     if let Some(slot) = row.get_mut(i) {
                         *slot = value;
                     }
                     next_guess = i + 1;
                 }
-                None => cursor.skip_scalar()?,
+                None => cursor.skip_scalar(first)?,
             }
-            cursor.skip_whitespace();
-            match cursor.peek()? {
+            match cursor.token()? {
                 b',' => {
                     cursor.at += 1;
-                    cursor.skip_whitespace();
+                    token = cursor.token()?;
                 }
                 b'}' => {
                     cursor.at += 1;
@@ -157,6 +186,36 @@ impl JsonRowScanner {
     }
 }
 
+/// Whether two byte strings are equal, comparing short ones (keys, mostly) a word at a
+/// time rather than through a call to `memcmp`.
+fn same_short_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() > 16 {
+        return a == b;
+    }
+    // Two possibly overlapping chunks cover the whole of a string of 8 to 16 bytes (4 to
+    // 8 with the smaller chunks).
+    if let (Some(a_first), Some(a_last), Some(b_first), Some(b_last)) = (
+        a.first_chunk::<8>(),
+        a.last_chunk::<8>(),
+        b.first_chunk::<8>(),
+        b.last_chunk::<8>(),
+    ) {
+        return a_first == b_first && a_last == b_last;
+    }
+    if let (Some(a_first), Some(a_last), Some(b_first), Some(b_last)) = (
+        a.first_chunk::<4>(),
+        a.last_chunk::<4>(),
+        b.first_chunk::<4>(),
+        b.last_chunk::<4>(),
+    ) {
+        return a_first == b_first && a_last == b_last;
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 /// A position in one record, validated UTF-8.
 struct Cursor<'a> {
     text: &'a str,
@@ -166,13 +225,23 @@ struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.at).copied()
+    /// The byte of the next token, after any whitespace; `None` at the end.
+    #[inline(always)]
+    fn token(&mut self) -> Option<u8> {
+        let byte = *self.bytes.get(self.at)?;
+        // Compact records have no whitespace between tokens: the common case is one test.
+        if byte > b' ' {
+            return Some(byte);
+        }
+        self.token_after_whitespace()
     }
 
-    fn skip_whitespace(&mut self) {
-        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.peek() {
-            self.at += 1;
+    fn token_after_whitespace(&mut self) -> Option<u8> {
+        loop {
+            match *self.bytes.get(self.at)? {
+                b' ' | b'\n' | b'\t' | b'\r' => self.at += 1,
+                byte => return Some(byte),
+            }
         }
     }
 
@@ -200,14 +269,14 @@ impl<'a> Cursor<'a> {
         Some(text)
     }
 
-    /// A scalar value coerced to `ty`; `None` for a nested value, one that does not
-    /// coerce (the serde path words that error) or one whose coercion allocates (a
-    /// number into a STRING column: rare, left to the serde path).
-    fn scalar(&mut self, ty: &SqlType) -> Option<Scalar<'a>> {
-        let cell = match self.peek()? {
+    /// A scalar value, whose first byte is `first`, coerced to `ty`; `None` for a nested
+    /// value, one that does not coerce (the serde path words that error) or one whose
+    /// coercion allocates (a number into a STRING column: rare, left to the serde path).
+    fn scalar(&mut self, first: u8, ty: &SqlType, direct: Direct) -> Option<Scalar<'a>> {
+        let cell = match first {
             b'"' => {
                 let text = self.plain_string()?;
-                if *ty == SqlType::String {
+                if direct == Direct::String {
                     return Some(Scalar::Str(text));
                 }
                 text_to_cell(Cow::Borrowed(text), ty).ok()?
@@ -218,20 +287,26 @@ impl<'a> Cursor<'a> {
             }
             b't' => {
                 self.literal(b"true")?;
+                if direct == Direct::Boolean {
+                    return Some(Scalar::Bool(true));
+                }
                 bool_to_cell(true, ty).ok()?
             }
             b'f' => {
                 self.literal(b"false")?;
+                if direct == Direct::Boolean {
+                    return Some(Scalar::Bool(false));
+                }
                 bool_to_cell(false, ty).ok()?
             }
-            b'-' | b'0'..=b'9' => match (self.number()?, ty) {
-                (Number::Integer(value), SqlType::BigInt) => {
+            b'-' | b'0'..=b'9' => match (self.number(first)?, direct) {
+                (Number::Integer(value), Direct::BigInt) => {
                     return i64::try_from(value).ok().map(Scalar::BigInt);
                 }
-                (Number::Integer(value), SqlType::Int) => {
+                (Number::Integer(value), Direct::Int) => {
                     return i32::try_from(value).ok().map(Scalar::Int);
                 }
-                (Number::Float(value), SqlType::Double) => return Some(Scalar::Double(value)),
+                (Number::Float(value), Direct::Double) => return Some(Scalar::Double(value)),
                 (Number::Integer(value), _) => integer_to_cell(value, ty).ok()?,
                 (Number::Float(value), _) => float_to_cell(value, ty).ok()?,
             },
@@ -240,68 +315,98 @@ impl<'a> Cursor<'a> {
         Scalar::from_cell(cell)
     }
 
-    /// Steps over a scalar value of a field no column names.
-    fn skip_scalar(&mut self) -> Option<()> {
-        match self.peek()? {
+    /// Steps over a scalar value, whose first byte is `first`, of a field no column names.
+    fn skip_scalar(&mut self, first: u8) -> Option<()> {
+        match first {
             b'"' => self.plain_string().map(|_| ()),
             b'n' => self.literal(b"null"),
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
-            b'-' | b'0'..=b'9' => self.number().map(|_| ()),
+            b'-' | b'0'..=b'9' => self.number(first).map(|_| ()),
             _ => None,
         }
     }
 
-    /// A number in JSON's grammar, read as serde_json reads it: an integer that fits
-    /// in i64 (negative) or u64, else a float; `None` when malformed or when an integer
-    /// does not fit (serde_json's float for it is left to the serde path).
-    fn number(&mut self) -> Option<Number> {
+    /// A number in JSON's grammar, whose first byte is `first`, read as serde_json reads
+    /// it: an integer that fits in i64 (negative) or u64, else a float; `None` when
+    /// malformed or when an integer does not fit (serde_json's float for it is left to
+    /// the serde path). The digits are read once: the value accumulates as they are.
+    fn number(&mut self, first: u8) -> Option<Number> {
         let start = self.at;
-        let negative = self.peek() == Some(b'-');
+        let negative = first == b'-';
         if negative {
             self.at += 1;
         }
         let integer_start = self.at;
-        match self.peek()? {
-            b'0' => self.at += 1,
-            b'1'..=b'9' => self.skip_digits(),
-            _ => return None,
-        }
-        let integer_end = self.at;
-        let mut is_float = false;
-        if self.peek() == Some(b'.') {
-            self.at += 1;
-            if !self.peek()?.is_ascii_digit() {
-                return None;
-            }
-            self.skip_digits();
-            is_float = true;
-        }
-        if let Some(b'e' | b'E') = self.peek() {
-            self.at += 1;
-            if let Some(b'+' | b'-') = self.peek() {
+        let (mut mantissa, integer_digits) = match self.bytes.get(self.at)? {
+            b'0' => {
                 self.at += 1;
+                (0, 1)
             }
-            if !self.peek()?.is_ascii_digit() {
+            b'1'..=b'9' => self.digits(0),
+            _ => return None,
+        };
+        let integer_end = self.at;
+        let mut fraction_digits = 0;
+        let mut is_float = false;
+        if self.bytes.get(self.at) == Some(&b'.') {
+            self.at += 1;
+            (mantissa, fraction_digits) = self.digits(mantissa);
+            if fraction_digits == 0 {
                 return None;
             }
-            self.skip_digits();
             is_float = true;
         }
+        // The written exponent, when it has at most four digits (longer ones cannot land
+        // within the exact powers of ten).
+        let mut written_exponent = Some(0);
+        if let Some(b'e' | b'E') = self.bytes.get(self.at) {
+            self.at += 1;
+            let exponent_negative = match self.bytes.get(self.at) {
+                Some(b'-') => {
+                    self.at += 1;
+                    true
+                }
+                Some(b'+') => {
+                    self.at += 1;
+                    false
+                }
+                _ => false,
+            };
+            let (value, digits) = self.digits(0);
+            written_exponent = match digits {
+                0 => return None,
+                1..=4 => Some(if exponent_negative {
+                    -(value as i32)
+                } else {
+                    value as i32
+                }),
+                _ => None,
+            };
+            is_float = true;
+        }
+        // Nineteen decimal digits always fit in a u64: no digit wrapped the mantissa.
+        let mantissa_exact = integer_digits + fraction_digits <= 19;
         if is_float {
-            let literal = &self.bytes[start..self.at];
+            let literal = self.bytes.get(start..self.at)?;
+            let exact = match written_exponent {
+                Some(exponent) if mantissa_exact => {
+                    exact_float_of(negative, mantissa, exponent - fraction_digits as i32)
+                }
+                // Rare: the digit-by-digit exact path over the literal, as before.
+                _ => exact_float(literal),
+            };
             // serde_json's own float parsing for what the exact path cannot take, so that
             // every value rounds as it does.
-            return exact_float(literal)
+            return exact
                 .or_else(|| serde_json::from_slice::<f64>(literal).ok())
                 .map(Number::Float);
         }
-        let mut magnitude: u64 = 0;
-        for digit in &self.bytes[integer_start..integer_end] {
-            magnitude = magnitude
-                .checked_mul(10)?
-                .checked_add(u64::from(digit - b'0'))?;
-        }
+        let magnitude = if mantissa_exact {
+            mantissa
+        } else {
+            checked_integer(self.bytes.get(integer_start..integer_end)?)?
+        };
         if negative {
             // serde_json reads `-0` as a float, a negative integer as i64 and anything
             // below i64 as a float (left to the serde path here).
@@ -315,11 +420,24 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn skip_digits(&mut self) {
-        while let Some(b'0'..=b'9') = self.peek() {
+    /// Steps over a run of digits, appending them to `value` (wrapping on overflow) and
+    /// counting them.
+    #[inline(always)]
+    fn digits(&mut self, mut value: u64) -> (u64, usize) {
+        let start = self.at;
+        while let Some(&digit @ b'0'..=b'9') = self.bytes.get(self.at) {
+            value = value.wrapping_mul(10).wrapping_add(u64::from(digit - b'0'));
             self.at += 1;
         }
+        (value, self.at - start)
     }
+}
+
+/// The value of a run of decimal digits, `None` when it does not fit in a u64.
+fn checked_integer(digits: &[u8]) -> Option<u64> {
+    digits.iter().try_fold(0u64, |value, digit| {
+        value.checked_mul(10)?.checked_add(u64::from(digit - b'0'))
+    })
 }
 
 /// Where a plain string's bytes end: the first quote, backslash or control character,
@@ -331,12 +449,10 @@ fn string_end(bytes: &[u8]) -> Option<usize> {
     // when n is 1. A borrow may flag a byte after a true one, never before one, so the
     // first flag is exact.
     let below = |x: u64, bound: u64| x.wrapping_sub(bound) & !x & HIGHS;
-    let mut chunks = bytes.chunks_exact(8);
     let mut offset = 0;
-    for chunk in &mut chunks {
-        let mut word = [0; 8];
-        word.copy_from_slice(chunk);
-        let word = u64::from_le_bytes(word);
+    // `first_chunk` hands over a whole word without a call to copy it.
+    while let Some(chunk) = bytes.get(offset..).and_then(<[u8]>::first_chunk::<8>) {
+        let word = u64::from_le_bytes(*chunk);
         let special = below(word ^ (ONES * u64::from(b'"')), ONES)
             | below(word ^ (ONES * u64::from(b'\\')), ONES)
             | below(word, ONES * 0x20);
@@ -345,8 +461,8 @@ fn string_end(bytes: &[u8]) -> Option<usize> {
         }
         offset += 8;
     }
-    chunks
-        .remainder()
+    bytes
+        .get(offset..)?
         .iter()
         .position(|b| *b == b'"' || *b == b'\\' || *b < 0x20)
         .map(|at| offset + at)
@@ -411,6 +527,12 @@ fn exact_float(literal: &[u8]) -> Option<f64> {
         }
         exponent += sign * value;
     }
+    exact_float_of(negative, mantissa, exponent)
+}
+
+/// `±mantissa × 10^exponent` by one correctly rounded multiplication or division, when
+/// the mantissa fits in 53 bits and the exponent is within 22; `None` otherwise.
+fn exact_float_of(negative: bool, mantissa: u64, exponent: i32) -> Option<f64> {
     if mantissa > 1 << 53 {
         return None;
     }
@@ -424,303 +546,4 @@ fn exact_float(literal: &[u8]) -> Option<f64> {
 }
 
 #[cfg(test)]
-mod tests {
-    use proptest::prelude::*;
-
-    use super::*;
-    use crate::format::cell::Cell;
-    use crate::format::json_decode::decode_json_row_into;
-
-    fn row_type() -> SqlType {
-        let field = |name: &str, ty: SqlType| StructField {
-            name: name.into(),
-            ty,
-        };
-        SqlType::Struct(vec![
-            field("ID", SqlType::BigInt),
-            field("name", SqlType::String),
-            field("D", SqlType::decimal(4, 2)),
-            field("X", SqlType::Double),
-            field("I", SqlType::Int),
-            field("B", SqlType::Boolean),
-            field("Arr", SqlType::Array(Box::new(SqlType::Int))),
-            field("T", SqlType::Timestamp),
-        ])
-    }
-
-    type Decoded<'a> = Result<(bool, Vec<Cell<'a>>), String>;
-
-    fn by_serde<'a>(bytes: &'a [u8], row_type: &SqlType) -> Decoded<'a> {
-        let SqlType::Struct(fields) = row_type else {
-            return Err("not a struct".into());
-        };
-        let mut row = vec![Cell::Null; fields.len()];
-        let present = decode_json_row_into(bytes, row_type, &mut row)?;
-        Ok((present, row))
-    }
-
-    /// The scanner with the serde fallback, as the decoder runs it.
-    fn by_scanner<'a>(bytes: &'a [u8], row_type: &SqlType) -> (Scan, Decoded<'a>) {
-        let SqlType::Struct(fields) = row_type else {
-            return (Scan::Fallback, Err("not a struct".into()));
-        };
-        let mut row = vec![Scalar::Null; fields.len()];
-        let scan = JsonRowScanner::new(fields).scan_into(bytes, &mut row);
-        let cells = || row.iter().map(|s| s.into_cell()).collect();
-        let decoded = match scan {
-            Scan::Object => Ok((true, cells())),
-            Scan::Null => Ok((false, cells())),
-            Scan::Fallback => by_serde(bytes, row_type),
-        };
-        (scan, decoded)
-    }
-
-    #[test]
-    fn flat_records_are_scanned_without_the_serde_path() {
-        let ty = row_type();
-        let record = br#" {"ID": -12, "NAME":"x", "d": 1.5, "X": 2e3, "i": 7, "B": true, "extra": "y", "T": null} "#;
-        let (scan, decoded) = by_scanner(record, &ty);
-        assert_eq!(scan, Scan::Object);
-        assert_eq!(
-            decoded,
-            Ok((
-                true,
-                vec![
-                    Cell::BigInt(-12),
-                    Cell::Str(Cow::Borrowed("x")),
-                    Cell::Decimal(150),
-                    Cell::Double(2000.0),
-                    Cell::Int(7),
-                    Cell::Bool(true),
-                    Cell::Null,
-                    Cell::Null,
-                ]
-            ))
-        );
-        assert_eq!(by_scanner(b"null", &ty).0, Scan::Null);
-    }
-
-    #[test]
-    fn short_floats_take_the_exact_path_and_others_do_not() {
-        assert_eq!(exact_float(b"123.45"), Some(123.45));
-        assert_eq!(
-            exact_float(b"-0.0").map(f64::to_bits),
-            Some((-0.0f64).to_bits())
-        );
-        assert_eq!(exact_float(b"25E-1"), Some(2.5));
-        assert_eq!(exact_float(b"1e22"), Some(1e22));
-        assert_eq!(exact_float(b"1e23"), None);
-        assert_eq!(exact_float(b"9007199254740993.0"), None);
-        assert_eq!(exact_float(b"1e00001"), None);
-    }
-
-    #[test]
-    fn unusual_records_fall_back_to_the_serde_path() {
-        let ty = row_type();
-        for record in [
-            &br#"{"Arr": [1]}"#[..],
-            br#"{"name": "a\"b"}"#,
-            br#"{"ID": true}"#,
-            br#"{"ID": 1,}"#,
-            br#"{"ID": 01}"#,
-            br#"{"ID": 1} x"#,
-            br#"{"ID": 99999999999999999999}"#,
-            b"[1]",
-            b"{\"name\": \"\xff\"}",
-        ] {
-            assert_eq!(by_scanner(record, &ty).0, Scan::Fallback, "{record:?}");
-        }
-        // `-0` is a float to serde_json, hence "-0.0" in a STRING column: a number
-        // into a STRING allocates its text, which the scanner leaves to serde.
-        let ty = SqlType::Struct(vec![StructField {
-            name: "S".into(),
-            ty: SqlType::String,
-        }]);
-        assert_eq!(
-            by_scanner(br#"{"S": -0}"#, &ty),
-            (Scan::Fallback, by_serde(br#"{"S": -0}"#, &ty))
-        );
-    }
-
-    #[test]
-    fn a_name_json_escapes_is_matched_as_the_serde_path_matches_it() {
-        let ty = SqlType::Struct(vec![
-            StructField {
-                name: "A\\".into(),
-                ty: SqlType::Int,
-            },
-            StructField {
-                name: "B".into(),
-                ty: SqlType::Int,
-            },
-        ]);
-        for record in [
-            br#"{"A\\":1,"B":2}"#.as_slice(),
-            br#"{"A\"":1,"B":2}"#.as_slice(),
-            br#"{"B":2,"A\\":1}"#.as_slice(),
-        ] {
-            let (_, scanned) = by_scanner(record, &ty);
-            assert_eq!(
-                scanned,
-                by_serde(record, &ty),
-                "{}",
-                String::from_utf8_lossy(record)
-            );
-        }
-    }
-
-    fn json_key() -> impl Strategy<Value = String> {
-        prop_oneof![
-            Just("ID"),
-            Just("id"),
-            Just("name"),
-            Just("NAME"),
-            Just("D"),
-            Just("x"),
-            Just("I"),
-            Just("B"),
-            Just("arr"),
-            Just("T"),
-            Just("other"),
-            Just("n\\u0061me"),
-            Just("Na\\\"me"),
-            Just("IDX"),
-            Just("I\\u0044"),
-        ]
-        .prop_map(|k| format!("\"{k}\""))
-    }
-
-    fn json_scalar() -> impl Strategy<Value = String> {
-        prop_oneof![
-            any::<i64>().prop_map(|v| v.to_string()),
-            any::<u64>().prop_map(|v| v.to_string()),
-            (-300i64..300).prop_map(|v| v.to_string()),
-            any::<f64>().prop_map(|v| format!("{v:e}")),
-            (-1000.0f64..1000.0).prop_map(|v| v.to_string()),
-            Just("-0".to_string()),
-            Just("-0.0".to_string()),
-            Just("1E400".to_string()),
-            Just("-".to_string()),
-            Just("1.".to_string()),
-            Just("00".to_string()),
-            Just("12345678901234567890123".to_string()),
-            Just("-9223372036854775808".to_string()),
-            Just("-9223372036854775809".to_string()),
-            Just("true".to_string()),
-            Just("false".to_string()),
-            Just("null".to_string()),
-            Just("nul".to_string()),
-            "[a-zA-Z0-9 .é-]{0,8}".prop_map(|s| format!("\"{s}\"")),
-            Just("\"12\"".to_string()),
-            Just("\"TRUE\"".to_string()),
-            Just("\"1.25\"".to_string()),
-            Just("\"a\\nb\"".to_string()),
-            Just("\"tab\there\"".to_string()),
-            Just("[1, 2]".to_string()),
-            Just("{\"a\": 1}".to_string()),
-        ]
-    }
-
-    fn whitespace() -> impl Strategy<Value = &'static str> {
-        prop_oneof![
-            Just(""),
-            Just(" "),
-            Just("\n\t"),
-            Just("\r "),
-            Just("\u{a0}")
-        ]
-    }
-
-    fn json_object() -> impl Strategy<Value = String> {
-        prop::collection::vec((json_key(), json_scalar(), whitespace()), 0..10).prop_map(|fields| {
-            let body: Vec<String> = fields
-                .into_iter()
-                .map(|(key, value, ws)| format!("{ws}{key}{ws}:{ws}{value}{ws}"))
-                .collect();
-            format!("{{{}}}", body.join(","))
-        })
-    }
-
-    /// Valid objects, and the same objects damaged: truncated, or with a byte replaced.
-    fn json_record() -> impl Strategy<Value = Vec<u8>> {
-        prop_oneof![
-            json_object().prop_map(String::into_bytes),
-            (json_object(), any::<prop::sample::Index>()).prop_map(|(text, cut)| {
-                let bytes = text.into_bytes();
-                let cut = cut.index(bytes.len() + 1);
-                bytes[..cut].to_vec()
-            }),
-            (json_object(), any::<prop::sample::Index>(), any::<u8>()).prop_map(
-                |(text, at, byte)| {
-                    let mut bytes = text.into_bytes();
-                    if !bytes.is_empty() {
-                        let at = at.index(bytes.len());
-                        bytes[at] = byte;
-                    }
-                    bytes
-                }
-            ),
-            (json_object(), "[ ,x}]{0,2}").prop_map(|(text, tail)| (text + &tail).into_bytes()),
-        ]
-    }
-
-    /// Float literals around the edges of the exact path: long mantissas, exponents
-    /// near 22, leading and trailing zeros.
-    fn float_literal() -> impl Strategy<Value = String> {
-        (
-            any::<bool>(),
-            "[0-9]{1,12}",
-            "[0-9]{0,10}",
-            prop::option::of((prop_oneof![Just("e"), Just("E")], "[+-]?", -30i32..30)),
-        )
-            .prop_map(|(negative, int, fraction, exponent)| {
-                let int = int.trim_start_matches('0');
-                let int = if int.is_empty() { "0" } else { int };
-                let mut text = format!("{}{int}", if negative { "-" } else { "" });
-                if !fraction.is_empty() {
-                    text.push('.');
-                    text.push_str(&fraction);
-                }
-                if let Some((e, sign, value)) = exponent {
-                    let sign = if value < 0 { "-" } else { sign.as_str() };
-                    text.push_str(&format!("{e}{sign}{}", value.unsigned_abs()));
-                }
-                text
-            })
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2000))]
-        #[test]
-        fn exact_floats_equal_serde_json_s(literal in float_literal()) {
-            let by_serde = serde_json::from_str::<f64>(&literal).ok();
-            if let Some(exact) = exact_float(literal.as_bytes()) {
-                prop_assert_eq!(Some(exact.to_bits()), by_serde.map(f64::to_bits), "{}", literal);
-            }
-        }
-
-        #[test]
-        fn string_end_finds_the_first_quote_backslash_or_control_byte(
-            bytes in prop::collection::vec(
-                prop_oneof![
-                    4 => 0x20u8..0x7f,
-                    1 => Just(b'"'),
-                    1 => Just(b'\\'),
-                    1 => 0u8..0x20,
-                    1 => 0x80u8..=0xff,
-                ],
-                0..40,
-            )
-        ) {
-            let expected = bytes.iter().position(|b| *b == b'"' || *b == b'\\' || *b < 0x20);
-            prop_assert_eq!(string_end(&bytes), expected);
-        }
-
-        #[test]
-        fn the_scanner_decodes_as_the_serde_path_does(record in json_record()) {
-            let ty = row_type();
-            let (_, scanned) = by_scanner(&record, &ty);
-            prop_assert_eq!(scanned, by_serde(&record, &ty));
-        }
-    }
-}
+mod tests;
