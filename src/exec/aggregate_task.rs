@@ -641,12 +641,9 @@ fn source_reading(
     filter: Option<&Evaluator>,
     inputs: &Evaluator,
 ) -> Result<SourceExec> {
-    let width = plan.input.scope.columns.len();
-    let mut used = inputs.used_columns(width);
+    let mut used = inputs.used_columns(plan.input.scope.columns.len());
     if let Some(filter) = filter {
-        for (slot, read) in used.iter_mut().zip(filter.used_columns(width)) {
-            *slot |= read;
-        }
+        filter.mark_used_columns(&mut used);
     }
     Ok(SourceExec::try_new(&plan.input)?.with_used_columns(&used))
 }

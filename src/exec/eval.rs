@@ -52,6 +52,13 @@ impl Evaluator {
     /// of `width` columns).
     pub fn used_columns(&self, width: usize) -> Vec<bool> {
         let mut used = vec![false; width];
+        self.mark_used_columns(&mut used);
+        used
+    }
+
+    /// Sets the flag of every column of the scope the expressions read (one flag per
+    /// column), leaving the others as they are.
+    pub fn mark_used_columns(&self, used: &mut [bool]) {
         for expr in &self.exprs {
             for column in collect_columns(expr) {
                 if let Some(slot) = used.get_mut(column.index()) {
@@ -59,7 +66,6 @@ impl Evaluator {
                 }
             }
         }
-        used
     }
 
     /// Evaluates every expression over `batch`. A function call that fails for a row

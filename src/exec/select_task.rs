@@ -125,9 +125,7 @@ impl SelectTask {
             }
             let mut used = needed.clone();
             if let Some(filter) = &filter {
-                for (slot, read) in used.iter_mut().zip(filter.used_columns(width)) {
-                    *slot |= read;
-                }
+                filter.mark_used_columns(&mut used);
             }
             reader = reader.with_used_columns(&used);
             needed_after_filter = Some(needed);
